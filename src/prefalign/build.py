@@ -1,0 +1,230 @@
+"""The book pipeline: papermill executes the chapters, Jupyter Book renders them without executing.
+
+1. :func:`execute` runs every chapter notebook listed in ``_toc.yml`` with papermill, in parallel
+   (one process per core), into ``_build/stage/book/``. A chapter is skipped when its *key* — a
+   SHA-256 of the notebook, every file of the ``prefalign`` package, ``requirements.txt``,
+   ``pyproject.toml``, the parameters and the Python version — equals the key stored with its last
+   successful run. A failing chapter fails the whole step with its name and the failing cell.
+2. :func:`stage` mirrors ``_config.yml``, ``_toc.yml`` and the non-notebook pages of ``book/`` into
+   ``_build/stage`` (rewriting only what changed, so Sphinx's incremental build stays incremental).
+3. :func:`build_html` runs ``jupyter-book build`` on the stage (execution off, ``-W -n --keep-going``)
+   into ``_build/html``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CELL_TIMEOUT = 900
+"""Seconds one cell may run before papermill aborts the chapter."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where everything lives, relative to the repository root."""
+
+    root: Path
+
+    @property
+    def build(self) -> Path:
+        return self.root / "_build"
+
+    @property
+    def stage(self) -> Path:
+        return self.build / "stage"
+
+    @property
+    def keys(self) -> Path:
+        return self.build / "keys"
+
+    @property
+    def failed(self) -> Path:
+        return self.build / "failed"
+
+    @property
+    def html(self) -> Path:
+        return self.build / "html"
+
+    @property
+    def timings(self) -> Path:
+        return self.build / "execution.json"
+
+    def chapters(self) -> list[Path]:
+        """Chapter notebooks (``.ipynb`` files named in ``_toc.yml``), in table-of-contents order."""
+        toc = yaml.safe_load((self.root / "_toc.yml").read_text())
+        files: list[str] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                for key in ("root", "file"):
+                    if isinstance(node.get(key), str):
+                        files.append(node[key])
+                for value in node.values():
+                    if isinstance(value, (list, dict)):
+                        walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        walk(toc)
+        return [self.root / f"{f}.ipynb" for f in files if (self.root / f"{f}.ipynb").exists()]
+
+
+def _hash_tree(h: "hashlib._Hash", base: Path, root: Path) -> None:
+    for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def inputs_key(layout: Layout, notebook: Path, params: dict[str, Any]) -> str:
+    """SHA-256 over everything a chapter's output depends on (see the module docstring)."""
+    h = hashlib.sha256()
+    h.update(notebook.read_bytes() + b"\0")
+    _hash_tree(h, layout.root / "src" / "prefalign", layout.root)
+    for name in ("requirements.txt", "pyproject.toml"):
+        path = layout.root / name
+        h.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
+    h.update(json.dumps(params, sort_keys=True).encode() + b"\0" + sys.version.encode())
+    return h.hexdigest()
+
+
+def _execute_one(src: str, dst: str, cwd: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Run one notebook with papermill (in a worker process); report success or the failing cell."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    os.environ["PYTHONHASHSEED"] = "0"
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            src, dst, parameters=params, kernel_name="python3", cwd=cwd, progress_bar=False,
+            log_output=False, request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT,
+        )
+    except PapermillExecutionError as exc:
+        return {"ok": False, "cell": exc.cell_index, "count": exc.exec_count,
+                "error": f"{exc.ename}: {exc.evalue}", "seconds": time.perf_counter() - start}
+    except Exception as exc:  # kernel death, timeout, unreadable notebook: still name the chapter
+        return {"ok": False, "cell": None, "count": None, "error": f"{type(exc).__name__}: {exc}",
+                "seconds": time.perf_counter() - start}
+    return {"ok": True, "seconds": time.perf_counter() - start}
+
+
+class ChapterFailed(RuntimeError):
+    """One or more chapters raised; the message names each chapter and failing cell."""
+
+
+def execute(layout: Layout, *, jobs: int | None = None, params: dict[str, Any] | None = None,
+            force: bool = False, log=print) -> dict[str, dict[str, Any]]:
+    """Execute the stale chapters with papermill in parallel; return ``{chapter: timing record}``.
+
+    Raises :class:`ChapterFailed` if any chapter fails; its failed output is kept in
+    ``_build/failed/`` for inspection and its key is removed, so it runs again next time.
+    """
+    params = params or {}
+    out_dir = layout.stage / "book"
+    for d in (out_dir, layout.keys, layout.failed):
+        d.mkdir(parents=True, exist_ok=True)
+    timings = json.loads(layout.timings.read_text()) if layout.timings.exists() else {}
+    todo = []
+    for nb in layout.chapters():
+        key = inputs_key(layout, nb, params)
+        key_file = layout.keys / f"{nb.stem}.sha256"
+        if not force and (out_dir / nb.name).exists() and key_file.exists() and key_file.read_text() == key:
+            log(f"  up to date  {nb.relative_to(layout.root)}")
+            continue
+        todo.append((nb, key, key_file))
+    if not todo:
+        return timings
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    log(f"executing {len(todo)} chapter(s) with papermill on {jobs} process(es)")
+    failures = []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {
+            nb: pool.submit(_execute_one, str(nb), str(layout.build / f"{nb.stem}.running.ipynb"), str(nb.parent), params)
+            for nb, _, _ in todo
+        }
+        for nb, key, key_file in todo:
+            result = futures[nb].result()
+            running = layout.build / f"{nb.stem}.running.ipynb"
+            rel = nb.relative_to(layout.root)
+            if result["ok"]:
+                os.replace(running, out_dir / nb.name)
+                key_file.write_text(key)
+                timings[nb.stem] = {"seconds": round(result["seconds"], 2), "params": params}
+                log(f"  executed    {rel} in {result['seconds']:.1f} s")
+            else:
+                key_file.unlink(missing_ok=True)
+                (out_dir / nb.name).unlink(missing_ok=True)
+                kept = layout.failed / nb.name
+                if running.exists():
+                    os.replace(running, kept)
+                where = (f"cell {result['cell']} (In [{result['count']}])" if result["cell"] is not None
+                         else "before or between cells")
+                failures.append(f"{rel}: {where}: {result['error']} (executed notebook: {kept.relative_to(layout.root)})")
+                log(f"  FAILED      {rel} at {where}")
+    layout.timings.write_text(json.dumps(timings, indent=1, sort_keys=True))
+    if failures:
+        raise ChapterFailed("chapter(s) failed:\n  " + "\n  ".join(failures))
+    return timings
+
+
+def _sync(src: Path, dst: Path) -> None:
+    if not dst.exists() or dst.read_bytes() != src.read_bytes():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+
+
+def stage(layout: Layout) -> None:
+    """Mirror the book's configuration and non-notebook pages into the stage (only what changed)."""
+    for name in ("_config.yml", "_toc.yml"):
+        _sync(layout.root / name, layout.stage / name)
+    book = layout.root / "book"
+    wanted = {p.relative_to(book) for p in book.rglob("*")
+              if p.is_file() and p.suffix != ".ipynb" and not any(part.startswith(".") for part in p.relative_to(book).parts)}
+    wanted |= {nb.relative_to(book) for nb in layout.chapters()}
+    for rel in wanted:
+        if (book / rel).suffix != ".ipynb":
+            _sync(book / rel, layout.stage / "book" / rel)
+    for path in (layout.stage / "book").rglob("*"):
+        if path.is_file() and path.relative_to(layout.stage / "book") not in wanted:
+            path.unlink()
+
+
+def build_html(layout: Layout, *, log=print) -> Path:
+    """``jupyter-book build`` of the stage into ``_build/html``; raises ``RuntimeError`` on any warning.
+
+    After a failed build the next one re-reads every page (``--all``), so warnings are never
+    hidden by Sphinx's incremental build.
+    """
+    ok_marker = layout.build / ".html-ok"
+    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(layout.stage),
+           "--path-output", str(layout.root), "--builder", "html", "-W", "-n", "--keep-going"]
+    if not ok_marker.exists():
+        cmd.append("--all")
+    ok_marker.unlink(missing_ok=True)
+    log("building HTML with Jupyter Book (execution off, warnings are errors)")
+    proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"jupyter-book build failed (exit {proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
+    ok_marker.touch()
+    return layout.html / "index.html"
+
+
+def build_book(root: Path | str = ".", *, jobs: int | None = None, force: bool = False, log=print) -> Path:
+    """The whole pipeline: execute (cached, parallel), stage, render. Returns the path of ``index.html``."""
+    layout = Layout(Path(root).resolve())
+    execute(layout, jobs=jobs, force=force, log=log)
+    stage(layout)
+    return build_html(layout, log=log)

@@ -1,0 +1,180 @@
+"""The registry of the book's numerical checks.
+
+Each chapter's checks live in ``prefalign.checks.<chapter>`` and are registered with
+``@register("<chapter>")``. A check is a function of keyword parameters (each with a default:
+``seed``, ``fast``, sizes) that returns a :class:`CheckResult`: the theorem it checks, what is
+compared, the measured and expected values, the tolerance and whether it passed. Chapters call
+:func:`run` and show the table; ``python -m prefalign checks`` runs them all without the book.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Literal
+
+import numpy as np
+import pandas as pd
+
+Relation = Literal["approx", "at_most", "at_least"]
+
+_RELATION_TEXT = {"approx": "|measured - expected| <= tol", "at_most": "measured <= expected + tol", "at_least": "measured >= expected - tol"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One numerical check of one theorem.
+
+    ``relation`` says how ``measured`` is compared with ``expected``: ``"approx"`` passes iff
+    ``|measured - expected| <= tolerance``; ``"at_most"`` iff ``measured <= expected + tolerance``;
+    ``"at_least"`` iff ``measured >= expected - tolerance``. ``details`` carries the data the check
+    computed (e.g. a DataFrame), so the chapter can plot it without running the work twice.
+    """
+
+    chapter: str
+    theorem: str
+    compared: str
+    measured: float
+    expected: float
+    tolerance: float
+    relation: Relation = "approx"
+    details: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def passed(self) -> bool:
+        m, e, t = float(self.measured), float(self.expected), float(self.tolerance)
+        if not (np.isfinite(m) and np.isfinite(e)):
+            return False
+        if self.relation == "approx":
+            return abs(m - e) <= t
+        if self.relation == "at_most":
+            return m <= e + t
+        return m >= e - t
+
+    def row(self) -> dict[str, Any]:
+        """The table row: chapter, theorem, compared, measured, expected, tolerance, relation, passed."""
+        return {
+            "chapter": self.chapter, "theorem": self.theorem, "compared": self.compared,
+            "measured": float(self.measured), "expected": float(self.expected),
+            "tolerance": float(self.tolerance), "relation": _RELATION_TEXT[self.relation],
+            "passed": self.passed,
+        }
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: the chapter it belongs to, its name and the function that runs it."""
+
+    chapter: str
+    name: str
+    func: Callable[..., CheckResult]
+
+    def parameters(self) -> set[str]:
+        return set(inspect.signature(self.func).parameters)
+
+
+_REGISTRY: dict[str, dict[str, Check]] = {}
+
+
+def register(chapter: str) -> Callable[[Callable[..., CheckResult]], Callable[..., CheckResult]]:
+    """Decorator: register ``func`` as a check of ``chapter`` under the function's name."""
+
+    def decorate(func: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
+        _REGISTRY.setdefault(chapter, {})[func.__name__] = Check(chapter, func.__name__, func)
+        return func
+
+    return decorate
+
+
+def _load_all() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+def chapters() -> list[str]:
+    """Names of the chapters that have registered checks, sorted."""
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def registered(chapter: str | None = None) -> list[Check]:
+    """The registered checks of ``chapter`` (all chapters if ``None``), in registration order."""
+    _load_all()
+    if chapter is not None and chapter not in _REGISTRY:
+        raise ValueError(f"chapter must be one of {sorted(_REGISTRY)}, got {chapter!r}")
+    names = [chapter] if chapter is not None else sorted(_REGISTRY)
+    return [c for name in names for c in _REGISTRY[name].values()]
+
+
+class Report:
+    """The results of a run of checks, addressable by check name."""
+
+    def __init__(self, results: Iterable[tuple[str, CheckResult]]):
+        self._results = dict(results)
+
+    def __getitem__(self, name: str) -> CheckResult:
+        return self._results[name]
+
+    def __iter__(self):
+        return iter(self._results.values())
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self)
+
+    def table(self) -> pd.DataFrame:
+        """One row per check (see :meth:`CheckResult.row`), indexed by check name."""
+        return pd.DataFrame([r.row() for r in self], index=pd.Index(list(self._results), name="check"))
+
+    def show(self) -> "pd.io.formats.style.Styler":
+        """The table for a chapter: theorem, what is compared, measured, expected, tolerance, verdict.
+
+        Numbers to 3 significant digits; the tolerance column says how it applies
+        (``±`` for approximate equality, ``≤ … +`` / ``≥ … −`` for one-sided bounds).
+        """
+        rows = []
+        for r in self:
+            tol = {"approx": f"± {r.tolerance:.3g}", "at_most": f"≤ expected + {r.tolerance:.3g}",
+                   "at_least": f"≥ expected − {r.tolerance:.3g}"}[r.relation]
+            rows.append({"theorem": r.theorem, "compared": r.compared, "measured": float(r.measured),
+                         "expected": float(r.expected), "tolerance": tol,
+                         "result": "✓ pass" if r.passed else "✗ FAIL"})
+        return (pd.DataFrame(rows).style.hide(axis="index")
+                .format("{:.3g}", subset=["measured", "expected"])
+                .set_properties(subset=["compared"], **{"min-width": "16em", "text-align": "left"})
+                .set_table_attributes('class="prefalign-checks"'))
+
+    def raise_if_failed(self) -> None:
+        """Raise ``AssertionError`` listing every failed check (so a chapter with a failing check fails the build)."""
+        failed = [f"{name}: {r.compared}: measured {r.measured!r}, expected {r.expected!r} (tol {r.tolerance!r})"
+                  for name, r in self._results.items() if not r.passed]
+        if failed:
+            raise AssertionError("numerical checks failed:\n" + "\n".join(failed))
+
+
+def run(chapter: str | None = None, *, progress: bool = False, **params: Any) -> Report:
+    """Run the checks of ``chapter`` (all if ``None``), passing each the ``params`` it accepts.
+
+    Every parameter must be accepted by at least one of the checks run (a misspelt parameter is
+    an error, not silently ignored). With ``progress``, a tqdm bar shows the checks as they run.
+    """
+    selected = registered(chapter)
+    accepted = set().union(*(c.parameters() for c in selected)) if selected else set()
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ValueError(f"params {unknown} are not parameters of any check of {chapter or 'the book'}; accepted: {sorted(accepted)}")
+    iterator = selected
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(selected, desc="checks", unit="check")
+    results = []
+    for check in iterator:
+        kwargs = {k: v for k, v in params.items() if k in check.parameters()}
+        results.append((check.name, check.func(**kwargs)))
+    return Report(results)

@@ -1,0 +1,63 @@
+"""Glue between chapters and the book: values and figures for myst-nb, and a reader for tests.
+
+Numbers are glued as plain Python ``float``/``int`` (numpy scalars would be glued as
+``np.float64(...)``, which myst-nb cannot format), figures as PNG and then closed so they do
+not also print inline.
+"""
+
+from __future__ import annotations
+
+import ast
+from numbers import Integral, Real
+from typing import Any
+
+import matplotlib.pyplot as plt
+import nbformat
+from matplotlib.figure import Figure
+
+_RECORD = "application/papermill.record/"
+
+
+def glue_number(name: str, value: Real) -> None:
+    """Glue a number for ``{glue:text}`name:fmt``` in the prose (stored as a Python int or float)."""
+    from myst_nb import glue
+
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"value must be a real number, got {value!r}")
+    glue(name, int(value) if isinstance(value, Integral) else float(value), display=False)
+
+
+def glue_text(name: str, value: str) -> None:
+    """Glue a string (e.g. a list of responses) for ``{glue:text}`name```."""
+    from myst_nb import glue
+
+    if not isinstance(value, str):
+        raise ValueError(f"value must be a str, got {type(value).__name__}")
+    glue(name, value, display=False)
+
+
+def glue_figure(name: str, fig: Figure) -> None:
+    """Glue ``fig`` for a ``{glue:figure}`` directive and close it."""
+    from myst_nb import glue
+
+    glue(name, fig, display=False)
+    plt.close(fig)
+
+
+def glued(nb: nbformat.NotebookNode | str) -> dict[str, Any]:
+    """The values glued in an executed notebook (object or path): numbers and strings as Python
+    values, figures as their mime bundle (so ``"image/png" in glued(nb)["fig-x"]``)."""
+    if isinstance(nb, str):
+        nb = nbformat.read(nb, as_version=4)
+    values: dict[str, Any] = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if not name:
+                continue
+            bundle = {k.removeprefix(_RECORD): v for k, v in out.get("data", {}).items()}
+            if "image/png" in bundle:
+                values[name] = bundle
+            else:
+                values[name] = ast.literal_eval(bundle["text/plain"])
+    return values

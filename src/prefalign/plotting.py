@@ -1,0 +1,64 @@
+"""One look for every figure of the book: the seaborn theme, response colours, simplex (ternary) plots.
+
+Figures have opaque white backgrounds (readable in the dark theme too) and fixed sizes, so the
+same code and parameters produce the same PNG bytes.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import seaborn as sns
+from matplotlib.axes import Axes
+from numpy.typing import ArrayLike
+
+from prefalign import validation
+
+PALETTE = "colorblind"
+_SQRT3_2 = np.sqrt(3.0) / 2.0
+
+
+def set_theme() -> None:
+    """Apply the book's theme: seaborn whitegrid, colour-blind palette, opaque white backgrounds."""
+    sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
+    mpl.rcParams.update({
+        "figure.figsize": (6.4, 4.0),
+        "figure.dpi": 120,
+        "figure.facecolor": "white",
+        "axes.facecolor": "white",
+        "savefig.facecolor": "white",
+        "savefig.transparent": False,
+        "svg.hashsalt": "prefalign",
+        "axes.titlesize": "medium",
+    })
+
+
+def response_colors(K: int) -> list[tuple[float, float, float]]:
+    """One colour per response ``0..K-1`` from the book's palette."""
+    return sns.color_palette(PALETTE, n_colors=validation.count(K, "K"))
+
+
+def simplex_xy(pi: ArrayLike) -> np.ndarray:
+    """Cartesian coordinates of points of Δ_3 (shape ``(..., 3)`` → ``(..., 2)``).
+
+    Vertex ``e_0`` sits at (0, 0), ``e_1`` at (1, 0), ``e_2`` at (½, √3/2).
+    """
+    p = validation.probability_vector(pi, "pi")
+    validation.same_size(3, p, "pi", against="the 3-simplex")
+    x = p[..., 1] + 0.5 * p[..., 2]
+    y = _SQRT3_2 * p[..., 2]
+    return np.stack([x, y], axis=-1)
+
+
+def simplex_axes(ax: Axes, labels: tuple[str, str, str] = ("response 1", "response 2", "response 3")) -> Axes:
+    """Turn ``ax`` into a ternary diagram: the triangle, one label per vertex, equal aspect, no axes."""
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, _SQRT3_2], [0.0, 0.0]])
+    ax.plot(corners[:, 0], corners[:, 1], color="0.3", lw=1.0)
+    offsets = [(-0.04, -0.05, "right"), (1.04, -0.05, "left"), (0.5, _SQRT3_2 + 0.04, "center")]
+    for (x, y, ha), label in zip(offsets, labels):
+        ax.text(x, y, label, ha=ha, va="center", fontsize="small")
+    ax.set_xlim(-0.25, 1.25)
+    ax.set_ylim(-0.12, _SQRT3_2 + 0.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax

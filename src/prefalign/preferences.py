@@ -1,0 +1,239 @@
+"""Preference matrices: validation, constructors, and structure predicates.
+
+A preference matrix ``P`` over ``K`` responses has ``P[i, j] = Pr(i beats j)`` with
+``P + P.T = 1`` (so ``P[i, i] = 1/2``). It is *general*: nothing here assumes Bradley–Terry.
+``A = P - ½·11ᵀ`` is its skew-symmetric part. The majority tournament has an edge
+``i ▷ j`` ("i beats j") iff ``P[i, j] > 1/2``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import expit, logit
+
+from prefalign import validation
+
+SKEW_TOL = 1e-9
+"""Tolerance on ``|P + P.T - 1|``."""
+
+
+def validate(P: ArrayLike) -> np.ndarray:
+    """Check that ``P`` is a preference matrix (or a batch of them) and return it as float64.
+
+    Conditions, for ``P`` of shape ``(..., K, K)`` with ``K >= 1``: square in the last two axes,
+    finite, entries in [0, 1], and ``P + P.T = 1`` within ``SKEW_TOL`` (which includes
+    ``P[i, i] = 1/2``). Raises ``ValueError`` naming the worst violating entry.
+    """
+    arr = validation.finite_array(P, "P", ndim_min=2)
+    if arr.shape[-1] != arr.shape[-2] or arr.shape[-1] == 0:
+        raise ValueError(f"P must be square (K x K with K >= 1) in its last two axes, got shape {arr.shape}")
+    out = (arr < 0) | (arr > 1)
+    if np.any(out):
+        bad = np.unravel_index(np.argmax(out), arr.shape)
+        raise ValueError(f"P must have entries in [0, 1]; P{validation.fmt_index(bad)} = {arr[bad]}")
+    dev = np.abs(arr + np.swapaxes(arr, -1, -2) - 1.0)
+    if np.any(dev > SKEW_TOL):
+        bad = np.unravel_index(np.argmax(dev), arr.shape)
+        raise ValueError(
+            f"P must satisfy P + P.T = 1 (within {SKEW_TOL:g}); "
+            f"max violation {dev[bad]:.3g} at {validation.fmt_index(bad)}"
+        )
+    return arr
+
+
+def skew(P: ArrayLike) -> np.ndarray:
+    """The skew-symmetric part ``A = P - ½·11ᵀ`` (``A.T = -A``), shape ``(..., K, K)``."""
+    return validate(P) - 0.5
+
+
+def cyclic(a: float) -> np.ndarray:
+    """The 3-cycle ``P_a``: ``P[0,1] = P[1,2] = P[2,0] = ½ + a`` (0 beats 1 beats 2 beats 0).
+
+    ``a`` must lie in [0, 1/2]; ``a = 0`` is the all-ties matrix.
+    """
+    a = float(validation.finite_array(a, "a"))
+    if not 0.0 <= a <= 0.5:
+        raise ValueError(f"a must lie in [0, 0.5], got {a:g}")
+    P = np.full((3, 3), 0.5)
+    for i, j in ((0, 1), (1, 2), (2, 0)):
+        P[i, j] = 0.5 + a
+        P[j, i] = 0.5 - a
+    return P
+
+
+def bradley_terry(scores: ArrayLike) -> np.ndarray:
+    """Bradley–Terry matrix ``P[i, j] = σ(s_i - s_j)`` with ``σ(x) = 1/(1 + e^{-x})``.
+
+    ``scores`` has shape ``(..., K)``; the result ``(..., K, K)``. Computed with ``expit``,
+    so large score gaps give entries that round to 0 or 1 without overflow.
+    """
+    s = validation.finite_array(scores, "scores", ndim_min=1)
+    diff = s[..., :, None] - s[..., None, :]
+    return expit(diff)
+
+
+def _counts(x: ArrayLike, name: str) -> np.ndarray:
+    arr = validation.finite_array(x, name, ndim_min=2)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"{name} must be a square K x K matrix, got shape {arr.shape}")
+    if np.any(arr < 0):
+        bad = np.unravel_index(np.argmin(arr), arr.shape)
+        raise ValueError(f"{name} must be non-negative counts; {name}{validation.fmt_index(bad)} = {arr[bad]:g}")
+    frac = np.abs(arr - np.round(arr))
+    if np.any(frac > 0):
+        bad = np.unravel_index(np.argmax(frac), arr.shape)
+        raise ValueError(f"{name} must be whole counts; {name}{validation.fmt_index(bad)} = {arr[bad]:g}")
+    if np.any(np.diag(arr) != 0):
+        i = int(np.argmax(np.diag(arr) != 0))
+        raise ValueError(f"{name} must have a zero diagonal (no response is compared with itself); {name}[{i}, {i}] = {arr[i, i]:g}")
+    return arr
+
+
+def from_counts(wins: ArrayLike, ties: ArrayLike | None = None) -> np.ndarray:
+    """Empirical preference matrix from pairwise counts, ties counted as half a win each.
+
+    ``wins[i, j]`` = number of comparisons of i with j that i won; ``ties[i, j] = ties[j, i]``
+    = number of ties between i and j. Then, with ``n_ij = wins[i, j] + wins[j, i] + ties[i, j]``,
+    ``P[i, j] = (wins[i, j] + ties[i, j] / 2) / n_ij`` and ``P[i, i] = 1/2``.
+    Every pair must have been compared at least once (otherwise ``P[i, j]`` is unknown and
+    an error names the pair); counts must be non-negative whole numbers with a zero diagonal.
+    """
+    W = _counts(wins, "wins")
+    K = W.shape[0]
+    T = np.zeros_like(W) if ties is None else _counts(ties, "ties")
+    if T.shape != W.shape:
+        raise ValueError(f"ties must have the shape of wins {W.shape}, got {T.shape}")
+    if np.any(T != T.T):
+        bad = np.unravel_index(np.argmax(T != T.T), T.shape)
+        raise ValueError(f"ties must be symmetric; ties{validation.fmt_index(bad)} != ties{validation.fmt_index(bad[::-1])}")
+    n = W + W.T + T
+    off = ~np.eye(K, dtype=bool)
+    if np.any((n == 0) & off):
+        i, j = np.argwhere((n == 0) & off)[0]
+        raise ValueError(f"every pair must be compared at least once; responses {i} and {j} never were")
+    P = np.full((K, K), 0.5)
+    P[off] = (W[off] + 0.5 * T[off]) / n[off]
+    return P
+
+
+def beats(P: ArrayLike) -> np.ndarray:
+    """Boolean majority matrix ``B[i, j] = (P[i, j] > 1/2)``, shape ``(K, K)``."""
+    return validate(P) > 0.5
+
+
+def transitive_order(P: ArrayLike) -> list[int] | None:
+    """The order ``o`` with ``P[o[a], o[b]] > 1/2`` for every ``a < b``, or ``None`` if none exists.
+
+    Such an order exists iff the majority relation is a strict linear order (no ties, no cycles);
+    it is then the order by number of wins, best first.
+    """
+    B = beats(P)
+    if B.ndim != 2:
+        raise ValueError(f"P must be a single K x K matrix here, got shape {B.shape}")
+    order = [int(i) for i in np.argsort(-B.sum(axis=1), kind="stable")]
+    Q = B[np.ix_(order, order)]
+    if np.all(Q[np.triu_indices(len(order), k=1)]):
+        return order
+    return None
+
+
+def is_transitive(P: ArrayLike) -> bool:
+    """True iff some order has ``P[i, j] > 1/2`` for every ``i`` before ``j``."""
+    return transitive_order(P) is not None
+
+
+def is_strongly_transitive(P: ArrayLike, *, strict: bool = False) -> bool:
+    """Strong stochastic transitivity (SST).
+
+    True iff ``P`` is transitive and, in its order, ``P[i, k] >= max(P[i, j], P[j, k])`` for all
+    ``i < j < k`` (``>`` for every such triple when ``strict``).
+    """
+    order = transitive_order(P)
+    if order is None:
+        return False
+    Q = validate(P)[np.ix_(order, order)]
+    K = len(order)
+    i, j, k = np.meshgrid(np.arange(K), np.arange(K), np.arange(K), indexing="ij")
+    triple = (i < j) & (j < k)
+    lower = np.maximum(Q[i, j], Q[j, k])
+    holds = Q[i, k] > lower if strict else Q[i, k] >= lower
+    return bool(np.all(holds[triple]))
+
+
+def is_cyclic(P: ArrayLike) -> bool:
+    """True iff the majority tournament (``i ▷ j`` iff ``P[i, j] > 1/2``) has a directed cycle."""
+    B = beats(P)
+    if B.ndim != 2:
+        raise ValueError(f"P must be a single K x K matrix here, got shape {B.shape}")
+    alive = np.ones(B.shape[0], dtype=bool)
+    while alive.any():
+        unbeaten = alive & ~B[np.ix_(alive, np.arange(B.shape[0]))].any(axis=0)
+        if not unbeaten.any():
+            return True
+        alive &= ~unbeaten
+    return False
+
+
+def is_bradley_terry(P: ArrayLike, tol: float = 1e-9) -> bool:
+    """True iff ``P[i, j] = σ(s_i - s_j)`` for some scores ``s``, within ``tol`` on the logit scale.
+
+    The least-squares scores are ``s_i = mean_j logit(P[i, j])``; ``P`` is BT iff
+    ``max |logit P[i, j] - (s_i - s_j)| <= tol``. Entries equal to 0 or 1 (infinite logits)
+    are never BT.
+    """
+    Q = validate(P)
+    if Q.ndim != 2:
+        raise ValueError(f"P must be a single K x K matrix here, got shape {Q.shape}")
+    tol = float(validation.positive(tol, "tol"))
+    if np.any((Q <= 0) | (Q >= 1)):
+        return False
+    L = logit(Q)
+    s = L.mean(axis=1)
+    return bool(np.max(np.abs(L - (s[:, None] - s[None, :]))) <= tol)
+
+
+def random_preference_matrix(K: int, rng: np.random.Generator) -> np.ndarray:
+    """A general random ``K x K`` preference matrix: ``P[i, j] ~ Uniform(0, 1)`` i.i.d. for ``i < j``."""
+    K = validation.count(K, "K")
+    P = np.full((K, K), 0.5)
+    iu = np.triu_indices(K, k=1)
+    P[iu] = rng.uniform(0.0, 1.0, size=len(iu[0]))
+    P.T[iu] = 1.0 - P[iu]
+    return P
+
+
+def random_strongly_transitive(K: int, rng: np.random.Generator) -> np.ndarray:
+    """A random *strictly* strongly transitive ``K x K`` matrix, best response 0, order ``0, 1, ..., K-1``.
+
+    Entries above the diagonal lie in (½, 1), strictly increase along each row (rightwards) and
+    strictly increase up each column, so ``P[i, k] > max(P[i, j], P[j, k])`` for ``i < j < k``.
+    Construction: i.i.d. uniforms, running maxima along rows then up columns, plus a small
+    strictly increasing ramp in ``k - i``.
+    """
+    K = validation.count(K, "K")
+    M = np.zeros((K, K))
+    iu = np.triu_indices(K, k=1)
+    M[iu] = rng.uniform(0.0, 1.0, size=len(iu[0]))
+    M = np.maximum.accumulate(M, axis=1)
+    M = np.maximum.accumulate(M[::-1], axis=0)[::-1]
+    delta = 0.01
+    gap = np.subtract.outer(np.arange(K), np.arange(K)).T
+    v = (M + delta * gap) / (1.0 + delta * K)
+    P = np.full((K, K), 0.5)
+    P[iu] = 0.5 + 0.5 * v[iu]
+    P.T[iu] = 1.0 - P[iu]
+    return P
+
+
+def random_cyclic(K: int, rng: np.random.Generator, *, max_tries: int = 10_000) -> np.ndarray:
+    """A random general preference matrix whose majority tournament has a cycle (``K >= 3``).
+
+    Rejection sampling from ``random_preference_matrix``; raises after ``max_tries`` draws.
+    """
+    K = validation.count(K, "K", minimum=3)
+    for _ in range(max_tries):
+        P = random_preference_matrix(K, rng)
+        if is_cyclic(P):
+            return P
+    raise RuntimeError(f"no cyclic matrix with K={K} found in {max_tries} draws")

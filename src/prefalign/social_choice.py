@@ -1,0 +1,90 @@
+"""Social-choice notions on a preference matrix: winners, the Smith set, scores, maximal lotteries.
+
+``i`` *beats* ``j`` iff ``P[i, j] > 1/2`` (the majority tournament). All functions take a single
+validated ``K x K`` matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import linprog
+
+from prefalign import preferences
+
+
+def _single(P: ArrayLike) -> np.ndarray:
+    Q = preferences.validate(P)
+    if Q.ndim != 2:
+        raise ValueError(f"P must be a single K x K matrix here, got shape {Q.shape}")
+    return Q
+
+
+def condorcet_winner(P: ArrayLike) -> int | None:
+    """The response that beats every other one (``P[c, j] > 1/2`` for all ``j != c``), or ``None``."""
+    Q = _single(P)
+    B = Q > 0.5
+    np.fill_diagonal(B, True)
+    winners = np.flatnonzero(B.all(axis=1))
+    return int(winners[0]) if winners.size else None
+
+
+def copeland_scores(P: ArrayLike) -> np.ndarray:
+    """Copeland score: ``#{j : P[i, j] > 1/2} + ½ #{j != i : P[i, j] = 1/2}``, shape ``(K,)``."""
+    Q = _single(P)
+    ties = (Q == 0.5).sum(axis=1) - 1
+    return (Q > 0.5).sum(axis=1) + 0.5 * ties
+
+
+def borda_scores(P: ArrayLike) -> np.ndarray:
+    """Borda score ``b_i = Σ_{j != i} P[i, j]``: expected wins against all others, shape ``(K,)``.
+
+    Relation to IPO: with the uniform sampler ``u``, ``(P u)_i = (b_i + 1/2) / K``, so uniform
+    sampling ranks responses by Borda score.
+    """
+    Q = _single(P)
+    return Q.sum(axis=1) - 0.5
+
+
+def smith_set(P: ArrayLike) -> list[int]:
+    """The Smith set, sorted: the smallest non-empty set whose every member beats every non-member.
+
+    Dominating sets are nested (two of them, neither inside the other, would each have a member
+    beating a member of the other), and members have strictly larger Copeland scores than
+    non-members, so the Smith set is the shortest dominating prefix of the Copeland order.
+    """
+    Q = _single(P)
+    K = Q.shape[0]
+    order = np.argsort(-copeland_scores(Q), kind="stable")
+    B = Q > 0.5
+    for m in range(1, K + 1):
+        inside, outside = order[:m], order[m:]
+        if B[np.ix_(inside, outside)].all():
+            return sorted(int(i) for i in inside)
+    raise AssertionError("unreachable: the full set is always dominating")
+
+
+def maximal_lottery(P: ArrayLike) -> np.ndarray:
+    """A maximal lottery: ``p ∈ Δ_K`` with ``Σ_i p_i P[i, j] >= 1/2`` for every ``j``.
+
+    ``p`` is an optimal mixed strategy of the symmetric zero-sum game with payoff
+    ``A = P - ½·11ᵀ`` (value 0): no response beats a ``p``-drawn opponent with probability above
+    ``1/2``. Solved as the linear program ``max v`` s.t. ``Aᵀ p >= v·1``, ``p ∈ Δ_K``
+    (``scipy.optimize.linprog``, HiGHS). Unique for tournaments with an odd number of responses
+    in general position; otherwise the LP returns one of the maximal lotteries.
+    """
+    Q = _single(P)
+    K = Q.shape[0]
+    A = Q - 0.5
+    c = np.zeros(K + 1)
+    c[-1] = -1.0
+    A_ub = np.hstack([-A.T, np.ones((K, 1))])
+    A_eq = np.hstack([np.ones((1, K)), np.zeros((1, 1))])
+    res = linprog(
+        c, A_ub=A_ub, b_ub=np.zeros(K), A_eq=A_eq, b_eq=[1.0],
+        bounds=[(0, None)] * K + [(None, None)], method="highs",
+    )
+    if res.status != 0:
+        raise RuntimeError(f"maximal-lottery LP failed: {res.message}")
+    p = np.clip(res.x[:K], 0.0, None)  # HiGHS can return round-off like -1e-17
+    return p / p.sum()

@@ -1,0 +1,94 @@
+"""Argument validation shared by every public function.
+
+Each validator returns a clean ``float64`` array (or float) and raises ``ValueError`` whose
+message names the argument and the violated condition, with the worst offending entry.
+Nothing is clipped or dropped silently.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+SUM_TOL = 1e-9
+"""Tolerance on ``|sum(x) - 1|`` for probability vectors."""
+
+
+def fmt_index(index: tuple[int, ...]) -> str:
+    """Format an index tuple as ``[i, j]`` for error messages."""
+    return "[" + ", ".join(str(int(i)) for i in index) + "]"
+
+
+def finite_array(x: ArrayLike, name: str, *, ndim_min: int = 0) -> np.ndarray:
+    """``x`` as a finite float64 array with at least ``ndim_min`` dimensions."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric; could not convert it to floats ({exc})") from None
+    if arr.ndim < ndim_min:
+        raise ValueError(f"{name} must have at least {ndim_min} dimension(s), got shape {arr.shape}")
+    if arr.size and not np.all(np.isfinite(arr)):
+        bad = np.unravel_index(np.argmax(~np.isfinite(arr)), arr.shape)
+        raise ValueError(f"{name} must be finite; {name}{fmt_index(bad)} = {arr[bad]}")
+    return arr
+
+
+def probability_vector(x: ArrayLike, name: str, *, positive: bool = False) -> np.ndarray:
+    """Validate probability vectors along the last axis (shape ``(..., K)``, ``K >= 1``).
+
+    Entries must be ``>= 0`` (``> 0`` when ``positive``) and each vector must sum to 1
+    within ``SUM_TOL``. The array is returned unchanged (not renormalised).
+    """
+    arr = finite_array(x, name, ndim_min=1)
+    if arr.shape[-1] == 0:
+        raise ValueError(f"{name} must have at least one entry")
+    if positive and np.any(arr <= 0):
+        bad = np.unravel_index(np.argmin(arr), arr.shape)
+        raise ValueError(
+            f"{name} must be strictly positive (interior of the simplex); {name}{fmt_index(bad)} = {arr[bad]}"
+        )
+    if np.any(arr < 0):
+        bad = np.unravel_index(np.argmin(arr), arr.shape)
+        raise ValueError(f"{name} must be non-negative; {name}{fmt_index(bad)} = {arr[bad]}")
+    dev = np.abs(arr.sum(axis=-1) - 1.0)
+    if np.any(dev > SUM_TOL):
+        worst = np.unravel_index(np.argmax(dev), dev.shape)
+        total = arr.sum(axis=-1)[worst]
+        where = f" at batch index {fmt_index(worst)}" if dev.ndim else ""
+        raise ValueError(f"{name} must sum to 1 (within {SUM_TOL:g}); it sums to {float(total):.12g}{where}")
+    return arr
+
+
+def positive(x: ArrayLike, name: str) -> np.ndarray:
+    """``x > 0`` elementwise (scalar or array), finite."""
+    arr = finite_array(x, name)
+    if np.any(arr <= 0):
+        bad = arr.flat[np.argmin(arr)]
+        raise ValueError(f"{name} must be > 0, got {bad:g}")
+    return arr
+
+
+def unit_interval(x: ArrayLike, name: str) -> np.ndarray:
+    """``0 <= x <= 1`` elementwise (scalar or array), finite."""
+    arr = finite_array(x, name)
+    if np.any((arr < 0) | (arr > 1)):
+        bad = arr.flat[np.argmax((arr < 0) | (arr > 1))]
+        raise ValueError(f"{name} must lie in [0, 1], got {bad:g}")
+    return arr
+
+
+def same_size(K: int, x: np.ndarray, name: str, against: str = "P") -> None:
+    """Require the last axis of ``x`` to have length ``K`` (the number of responses)."""
+    if x.shape[-1] != K:
+        raise ValueError(
+            f"{name} must have {K} entries (one per response of {against}), got shape {x.shape}"
+        )
+
+
+def count(x: int, name: str, *, minimum: int = 1) -> int:
+    """An integer ``>= minimum`` (bools rejected)."""
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {x!r}")
+    if x < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {x}")
+    return int(x)

@@ -1,0 +1,37 @@
+"""Hypothesis strategies for preference matrices, samplers and policies."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+
+@st.composite
+def preference_matrices(draw, min_K: int = 2, max_K: int = 6) -> np.ndarray:
+    """A general valid preference matrix: upper-triangle entries anywhere in [0, 1]."""
+    K = draw(st.integers(min_K, max_K))
+    upper = draw(arrays(np.float64, K * (K - 1) // 2, elements=st.floats(0.0, 1.0)))
+    P = np.full((K, K), 0.5)
+    iu = np.triu_indices(K, k=1)
+    P[iu] = upper
+    P.T[iu] = 1.0 - upper
+    return P
+
+
+@st.composite
+def distributions(draw, K: int, min_mass: float = 1e-6) -> np.ndarray:
+    """A full-support distribution on K points (entries >= min_mass before normalising)."""
+    w = draw(arrays(np.float64, K, elements=st.floats(min_mass, 1.0)))
+    return w / w.sum()
+
+
+@st.composite
+def ipo_problems(draw, min_K: int = 2, max_K: int = 6, max_beta: float = 1e3):
+    """(P, mu, ref, beta) with full-support mu, interior ref and beta in [1e-2, max_beta]."""
+    P = draw(preference_matrices(min_K, max_K))
+    K = P.shape[0]
+    mu = draw(distributions(K))
+    ref = draw(distributions(K))
+    beta = draw(st.floats(1e-2, max_beta))
+    return P, mu, ref, beta

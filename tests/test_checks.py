@@ -1,0 +1,41 @@
+import pytest
+
+from prefalign import checks
+from prefalign.checks import CheckResult
+
+
+def test_relations():
+    assert CheckResult("c", "t", "x", measured=1.05, expected=1.0, tolerance=0.1).passed
+    assert not CheckResult("c", "t", "x", measured=1.2, expected=1.0, tolerance=0.1).passed
+    assert CheckResult("c", "t", "x", measured=0.5, expected=1.0, tolerance=0.0, relation="at_most").passed
+    assert not CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.1, relation="at_most").passed
+    assert CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.0, relation="at_least").passed
+    assert not CheckResult("c", "t", "x", measured=float("nan"), expected=0.0, tolerance=1.0).passed
+
+
+def test_setting_checks_are_registered():
+    assert "setting" in checks.chapters()
+    names = [c.name for c in checks.registered("setting")]
+    assert names == ["closed_form_vs_minimiser", "gibbs_gap", "sampled_loss_constant", "sampled_optimum_rate"]
+
+
+def test_run_fast_setting_passes_and_tables():
+    report = checks.run("setting", fast=True)
+    assert report.passed and len(report) == 4
+    table = report.table()
+    assert list(table.columns) == ["chapter", "theorem", "compared", "measured", "expected", "tolerance", "relation", "passed"]
+    assert table.loc["closed_form_vs_minimiser", "measured"] < 1e-6
+    report.raise_if_failed()
+
+
+def test_unknown_parameter_and_chapter_are_errors():
+    with pytest.raises(ValueError, match=r"params \['sede'\] are not parameters of any check of setting"):
+        checks.run("setting", sede=1)
+    with pytest.raises(ValueError, match=r"chapter must be one of .*got 'nope'"):
+        checks.run("nope")
+
+
+def test_raise_if_failed_lists_failures():
+    report = checks.Report([("bad", CheckResult("c", "thm-x", "a thing", measured=1.0, expected=0.0, tolerance=0.1))])
+    with pytest.raises(AssertionError, match="bad: a thing: measured 1.0, expected 0.0"):
+        report.raise_if_failed()

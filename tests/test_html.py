@@ -1,0 +1,71 @@
+"""The built HTML book: offline math, no CDN, no raw TeX outside math containers, figures with alt text."""
+
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+
+EXTERNAL = re.compile(r"^(https?:)?//", re.I)
+CDN_HOSTS = ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com", "googleapis.com", "gstatic.com", "mathjax.org")
+
+
+@pytest.fixture(scope="module")
+def pages(built_book):
+    return {p.relative_to(built_book).as_posix(): p.read_text(encoding="utf-8") for p in built_book.rglob("*.html")}
+
+
+def test_expected_pages_exist(pages):
+    for name in ("index.html", "book/intro.html", "book/setting.html", "book/references.html"):
+        assert name in pages
+
+
+def test_no_cdn_url_anywhere(pages):
+    for name, html in pages.items():
+        for host in CDN_HOSTS:
+            assert host not in html, f"{name} mentions {host}"
+
+
+def test_every_loaded_asset_is_local(pages):
+    for name, html in pages.items():
+        soup = BeautifulSoup(html, "html.parser")
+        for tag, attr in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
+            for el in soup.find_all(tag):
+                url = el.get(attr)
+                if url and (tag != "link" or "stylesheet" in (el.get("rel") or []) or el.get("as")):
+                    assert not EXTERNAL.match(url), f"{name}: <{tag} {attr}={url}> loads from the network"
+
+
+def test_mathjax_is_served_from_the_site(built_book, pages):
+    assert (built_book / "_static" / "mathjax" / "tex-chtml.js").exists()
+    soup = BeautifulSoup(pages["book/setting.html"], "html.parser")
+    sources = [s.get("src").split("?")[0] for s in soup.find_all("script") if "mathjax" in (s.get("src") or "").lower()]
+    assert sources == ["../_static/mathjax/tex-chtml.js"]
+
+
+def test_no_raw_tex_outside_math_containers(pages):
+    for name, html in pages.items():
+        if not name.startswith("book/"):
+            continue
+        soup = BeautifulSoup(html, "html.parser")
+        for el in soup.select(".math, script, style, pre, code, .highlight, mjx-container"):
+            el.decompose()
+        text = soup.get_text(" ")
+        for raw in ("$$", "\\frac", "\\(", "\\[", "\\begin{", "\\mathrm"):
+            assert raw not in text, f"{name}: raw TeX {raw!r} outside math: ...{text[max(0, text.find(raw) - 80):text.find(raw) + 80]}..."
+
+
+def test_figures_have_alt_text_and_captions(pages):
+    soup = BeautifulSoup(pages["book/setting.html"], "html.parser")
+    figures = soup.find_all("figure")
+    assert len(figures) >= 2
+    for fig in figures:
+        img = fig.find("img")
+        assert img is not None and len((img.get("alt") or "").strip()) > 40, f"figure without alt text: {fig.get('id')}"
+        assert fig.find("figcaption") is not None
+
+
+def test_glued_numbers_are_rendered(pages):
+    soup = BeautifulSoup(pages["book/setting.html"], "html.parser")
+    text = soup.get_text(" ")
+    assert "Glue" not in text and "glue:" not in text
+    assert re.search(r"fitted log–log slope\s+-0\.\d{3}", text)

@@ -1,0 +1,107 @@
+"""The papermill → Jupyter Book pipeline: cache keys, skipping, failures that name chapter and cell."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from prefalign import build
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _notebook(path: Path, *sources: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def project(tmp_path) -> build.Layout:
+    """A miniature project: a toc with two notebooks, a package tree, requirements."""
+    (tmp_path / "book").mkdir()
+    (tmp_path / "src" / "prefalign" / "data").mkdir(parents=True)
+    (tmp_path / "src" / "prefalign" / "ipo.py").write_text("X = 1\n")
+    (tmp_path / "src" / "prefalign" / "data" / "votes.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "requirements.txt").write_text("numpy==2.4.6\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/good\n  - file: book/bad\n")
+    (tmp_path / "book" / "intro.md").write_text("# Intro\n")
+    _notebook(tmp_path / "book" / "good.ipynb", "x = 1", "print(x + 1)")
+    _notebook(tmp_path / "book" / "bad.ipynb", "y = 2", "raise ValueError('boom in chapter')")
+    return build.Layout(tmp_path)
+
+
+def test_chapters_follow_the_toc(project):
+    assert [p.name for p in project.chapters()] == ["good.ipynb", "bad.ipynb"]
+
+
+@pytest.mark.parametrize("changed", ["src/prefalign/ipo.py", "src/prefalign/data/votes.csv", "requirements.txt", "book/good.ipynb"])
+def test_key_covers_every_input(project, changed):
+    nb = project.root / "book" / "good.ipynb"
+    before = build.inputs_key(project, nb, {})
+    assert build.inputs_key(project, nb, {}) == before
+    path = project.root / changed
+    path.write_bytes(path.read_bytes() + b"\n")
+    assert build.inputs_key(project, nb, {}) != before
+
+
+def test_key_covers_parameters(project):
+    nb = project.root / "book" / "good.ipynb"
+    assert build.inputs_key(project, nb, {"fast": True}) != build.inputs_key(project, nb, {})
+
+
+def test_failure_names_chapter_and_cell_then_skips_what_succeeded(project):
+    logs: list[str] = []
+    with pytest.raises(build.ChapterFailed) as err:
+        build.execute(project, jobs=2, log=logs.append)
+    message = str(err.value)
+    assert "book/bad.ipynb: cell 1 (In [2]): ValueError: boom in chapter" in message
+    assert "book/good.ipynb" not in message
+    assert (project.failed / "bad.ipynb").exists()
+    assert (project.stage / "book" / "good.ipynb").exists()
+    assert not (project.stage / "book" / "bad.ipynb").exists()
+    # fix the bad chapter: only it runs again
+    _notebook(project.root / "book" / "bad.ipynb", "y = 2", "print(y)")
+    logs.clear()
+    build.execute(project, jobs=2, log=logs.append)
+    assert any("up to date  book/good.ipynb" in line for line in logs)
+    assert any("executed    book/bad.ipynb" in line for line in logs)
+    timings = json.loads(project.timings.read_text())
+    assert set(timings) == {"good", "bad"}
+    executed = nbformat.read(project.stage / "book" / "good.ipynb", as_version=4)
+    assert executed.cells[1].outputs[0]["text"] == "2\n"
+
+
+def test_stage_mirrors_pages_and_drops_stale_files(project):
+    (project.root / "_config.yml").write_text("title: t\n")
+    build.stage(project)
+    assert (project.stage / "book" / "intro.md").read_text() == "# Intro\n"
+    stale = project.stage / "book" / "old.md"
+    stale.write_text("gone")
+    build.stage(project)
+    assert not stale.exists()
+
+
+def test_committed_notebooks_carry_no_outputs():
+    listed = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    on_disk = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "book").glob("*.ipynb"))
+    assert on_disk, "no chapter notebooks found"
+    for rel in sorted(set(listed) | set(on_disk)):
+        nb = nbformat.read(ROOT / rel, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                assert not cell.outputs, f"{rel} cell {i} has outputs"
+                assert cell.execution_count is None, f"{rel} cell {i} has an execution count"
+        assert nb.metadata.get("kernelspec", {}).get("name") == "python3", f"{rel}: kernelspec must be python3"
+
+
+def test_every_chapter_has_a_parameters_cell():
+    for nb_path in build.Layout(ROOT).chapters():
+        nb = nbformat.read(nb_path, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, f"{nb_path.name}: exactly one cell must be tagged 'parameters'"
+        assert "seed" in tagged[0].source and "fast" in tagged[0].source

@@ -1,0 +1,153 @@
+import numpy as np
+import pytest
+from hypothesis import given
+
+from prefalign import preferences
+
+from strategies import preference_matrices
+
+THEORY_TRANSITIVE = [[0.5, 0.51, 0.7, 0.6], [0.49, 0.5, 0.9, 0.8], [0.3, 0.1, 0.5, 0.51], [0.4, 0.2, 0.49, 0.5]]
+
+
+def test_cyclic_entries_by_hand():
+    P = preferences.cyclic(0.3)
+    expected = np.array([[0.5, 0.8, 0.2], [0.2, 0.5, 0.8], [0.8, 0.2, 0.5]])
+    np.testing.assert_allclose(P, expected, atol=1e-15)
+    assert preferences.is_cyclic(P) and not preferences.is_transitive(P)
+
+
+def test_cyclic_zero_is_all_ties():
+    P = preferences.cyclic(0.0)
+    np.testing.assert_array_equal(P, np.full((3, 3), 0.5))
+    assert not preferences.is_cyclic(P) and not preferences.is_transitive(P)
+
+
+def test_bradley_terry_by_hand():
+    P = preferences.bradley_terry([0.0, np.log(3.0), 0.0])
+    assert P[1, 0] == pytest.approx(0.75, abs=1e-15)
+    assert P[0, 1] == pytest.approx(0.25, abs=1e-15)
+    assert P[0, 2] == 0.5 and P[1, 1] == 0.5
+
+
+def test_bradley_terry_extreme_scores_do_not_overflow():
+    P = preferences.bradley_terry([0.0, 800.0])
+    assert P[1, 0] == 1.0 and P[0, 1] == 0.0
+    preferences.validate(P)
+
+
+def test_from_counts_ties_count_half():
+    P = preferences.from_counts([[0, 3], [1, 0]], ties=[[0, 2], [2, 0]])
+    assert P[0, 1] == pytest.approx(4 / 6, abs=1e-15)
+    assert P[1, 0] == pytest.approx(2 / 6, abs=1e-15)
+
+
+def test_from_counts_without_ties():
+    P = preferences.from_counts([[0, 9, 1], [1, 0, 2], [3, 2, 0]])
+    assert P[0, 1] == pytest.approx(0.9) and P[0, 2] == pytest.approx(0.25) and P[1, 2] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("wins", "ties", "message"),
+    [
+        ([[0, -1], [1, 0]], None, "wins must be non-negative counts; wins[0, 1] = -1"),
+        ([[0, 1.5], [1, 0]], None, "wins must be whole counts; wins[0, 1] = 1.5"),
+        ([[2, 1], [1, 0]], None, "wins must have a zero diagonal"),
+        ([[0, 1, 0], [1, 0, 1], [0, 1, 0]], None, "responses 0 and 2 never were"),
+        ([[0, 1], [1, 0]], [[0, 1], [2, 0]], "ties must be symmetric"),
+        ([[0, 1], [1, 0]], [[0, 1, 0], [1, 0, 0], [0, 0, 0]], "ties must have the shape of wins"),
+        ([[0, 1, 2]], None, "wins must be a square K x K matrix"),
+    ],
+)
+def test_from_counts_bad_input(wins, ties, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        preferences.from_counts(wins, ties)
+
+
+@pytest.mark.parametrize(
+    ("P", "message"),
+    [
+        ([[0.5, 0.7], [0.7, 0.5]], r"P must satisfy P \+ P.T = 1 \(within 1e-09\); max violation 0.4 at \[0, 1\]"),
+        ([[0.5, 1.2], [-0.2, 0.5]], r"P must have entries in \[0, 1\]; P\[0, 1\] = 1.2"),
+        ([[0.5, np.nan], [0.5, 0.5]], r"P must be finite; P\[0, 1\] = nan"),
+        ([[0.5, 0.5, 0.5]], r"P must be square"),
+        ([0.5, 0.5], r"P must have at least 2 dimension"),
+        ([["a", "b"], ["c", "d"]], r"P must be numeric"),
+        ([[0.4, 0.6], [0.4, 0.6]], r"P must satisfy P \+ P.T = 1 .* at \[0, 0\]"),
+    ],
+)
+def test_validate_rejects(P, message):
+    with pytest.raises(ValueError, match=message):
+        preferences.validate(P)
+
+
+def test_validate_names_batch_index():
+    batch = np.stack([preferences.cyclic(0.1), preferences.cyclic(0.2)])
+    batch[1, 2, 0] = 0.9
+    with pytest.raises(ValueError, match=r"at \[1, 0, 2\]|at \[1, 2, 0\]"):
+        preferences.validate(batch)
+
+
+def test_cyclic_rejects_out_of_range():
+    with pytest.raises(ValueError, match=r"a must lie in \[0, 0.5\], got 0.6"):
+        preferences.cyclic(0.6)
+
+
+def test_transitive_but_not_strongly_transitive():
+    assert preferences.transitive_order(THEORY_TRANSITIVE) == [0, 1, 2, 3]
+    assert preferences.is_transitive(THEORY_TRANSITIVE)
+    assert not preferences.is_strongly_transitive(THEORY_TRANSITIVE)
+    assert not preferences.is_cyclic(THEORY_TRANSITIVE)
+
+
+def test_bradley_terry_is_strongly_transitive_and_bt():
+    P = preferences.bradley_terry([2.0, -1.0, 0.5, 0.0])
+    assert preferences.transitive_order(P) == [0, 2, 3, 1]
+    assert preferences.is_strongly_transitive(P, strict=True)
+    assert preferences.is_bradley_terry(P)
+
+
+def test_strict_sst_fails_on_ties_of_inequality():
+    P = preferences.validate([[0.5, 0.7, 0.7], [0.3, 0.5, 0.6], [0.3, 0.4, 0.5]])
+    assert preferences.is_strongly_transitive(P)
+    assert not preferences.is_strongly_transitive(P, strict=True)
+
+
+def test_is_bradley_terry_rejects_non_bt_and_deterministic():
+    assert not preferences.is_bradley_terry(THEORY_TRANSITIVE)
+    assert not preferences.is_bradley_terry(preferences.cyclic(0.2))
+    assert not preferences.is_bradley_terry([[0.5, 1.0], [0.0, 0.5]])
+    assert preferences.is_bradley_terry(preferences.cyclic(0.0))
+
+
+def test_skew_is_antisymmetric():
+    A = preferences.skew(THEORY_TRANSITIVE)
+    np.testing.assert_allclose(A, -A.T, atol=1e-15)
+
+
+def test_random_strongly_transitive_is_strict_sst():
+    rng = np.random.default_rng(0)
+    for K in range(2, 9):
+        for _ in range(20):
+            P = preferences.random_strongly_transitive(K, rng)
+            assert preferences.transitive_order(P) == list(range(K))
+            assert preferences.is_strongly_transitive(P, strict=True)
+
+
+def test_random_cyclic_is_cyclic():
+    rng = np.random.default_rng(1)
+    for K in (3, 4, 7):
+        assert preferences.is_cyclic(preferences.random_cyclic(K, rng))
+    with pytest.raises(ValueError, match="K must be >= 3, got 2"):
+        preferences.random_cyclic(2, rng)
+
+
+@given(preference_matrices(min_K=2, max_K=7))
+def test_tournament_is_transitive_xor_cyclic(P):
+    if np.any(np.isclose(P[~np.eye(len(P), dtype=bool)], 0.5)):
+        return  # ties: possibly neither
+    assert preferences.is_transitive(P) != preferences.is_cyclic(P)
+
+
+@given(preference_matrices(min_K=2, max_K=6))
+def test_validate_accepts_generated_and_returns_equal(P):
+    np.testing.assert_array_equal(preferences.validate(P), P)
