@@ -4,19 +4,26 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def glued(tmp_path_factory):
+PARAMS = {"fast": True, "seed": 7, "lattice_n": 25, "hair": 0.05, "beta_demo": 2.0}
+
+
+def _run(tmp_path_factory):
     import papermill
 
-    from prefalign.notebook import glued as read
     from conftest import BOOK
+    from prefalign.notebook import glued as read
 
     out = tmp_path_factory.mktemp("setting") / "setting.ipynb"
     nb = papermill.execute_notebook(
-        str(BOOK / "setting.ipynb"), str(out), parameters={"fast": True, "seed": 7, "lattice_n": 25, "hair": 0.05, "beta_demo": 2.0},
+        str(BOOK / "setting.ipynb"), str(out), parameters=PARAMS,
         kernel_name="python3", cwd=str(BOOK), progress_bar=False, log_output=False, execution_timeout=600,
     )
     return read(nb)
+
+
+@pytest.fixture(scope="module")
+def glued(tmp_path_factory):
+    return _run(tmp_path_factory)
 
 
 def test_checks_glued(glued):
@@ -46,3 +53,11 @@ def test_uniform_sampler_optimum_by_hand(glued):
 def test_figures_are_glued_as_png(glued):
     for name in ("fig-rate", "fig-sampler-map"):
         assert "image/png" in glued[name]
+
+
+def test_rerun_is_byte_identical(glued, tmp_path_factory):
+    """Determinism: a second execution in a new kernel gives the same numbers and the same PNG bytes."""
+    again = _run(tmp_path_factory)
+    assert set(again) == set(glued)
+    for name, value in glued.items():
+        assert again[name] == value, f"glued value {name!r} differs between two runs"

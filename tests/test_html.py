@@ -69,3 +69,30 @@ def test_glued_numbers_are_rendered(pages):
     text = soup.get_text(" ")
     assert "Glue" not in text and "glue:" not in text
     assert re.search(r"fitted log–log slope\s+-0\.\d{3}", text)
+
+
+def test_every_figure_is_in_the_manifest(built_book, pages):
+    import json
+
+    manifest = json.loads((built_book.parent / "figure-manifest.json").read_text())
+    labels = {e["label"] for e in manifest}
+    for entry in manifest:
+        assert entry["seed"] is not None and entry["commit"] and entry["prefalign"] and isinstance(entry["cell"], int)
+    for name, html in pages.items():
+        soup = BeautifulSoup(html, "html.parser")
+        for fig in soup.find_all("figure"):
+            if fig.find("img") is None:
+                continue
+            assert fig.get("id") in labels, f"{name}: figure {fig.get('id')} is missing from the manifest"
+            links = fig.select(".figure-provenance a")
+            assert [a.get_text() for a in links] == ["notebook", "provenance"], f"{name}: {fig.get('id')} caption links"
+
+
+def test_status_page_lists_every_chapter(built_book, pages):
+    from prefalign import build
+
+    status = BeautifulSoup(pages["book/status.html"], "html.parser").get_text(" ")
+    for nb in build.Layout(built_book.parents[1]).chapters():
+        title = nb.stem
+        assert f"{title}.html" in pages["book/status.html"], f"status page misses chapter {title}"
+    assert "python" in status and "numpy" in status

@@ -7,8 +7,10 @@
    successful run. A failing chapter fails the whole step with its name and the failing cell.
 2. :func:`stage` mirrors ``_config.yml``, ``_toc.yml`` and the non-notebook pages of ``book/`` into
    ``_build/stage`` (rewriting only what changed, so Sphinx's incremental build stays incremental).
-3. :func:`build_html` runs ``jupyter-book build`` on the stage (execution off, ``-W -n --keep-going``)
-   into ``_build/html``.
+3. :func:`write_provenance` writes the figure manifest and the status and reproducibility fragments.
+4. :func:`build_html` renders the stage with Jupyter Book's Sphinx build (execution off, warnings are
+   errors, nitpicky) into ``_build/html``, or the student edition (solutions hidden) into
+   ``_build/student/html``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import yaml
+
+from prefalign import provenance
 
 CELL_TIMEOUT = 900
 """Seconds one cell may run before papermill aborts the chapter."""
@@ -54,9 +59,17 @@ class Layout:
     def failed(self) -> Path:
         return self.build / "failed"
 
+    def html(self, edition: str = "book") -> Path:
+        """Output folder of an edition: ``_build/html`` (the book) or ``_build/student/html``."""
+        return self.build / "html" if edition == "book" else self.build / edition / "html"
+
     @property
-    def html(self) -> Path:
-        return self.build / "html"
+    def generated(self) -> Path:
+        return self.stage / "book" / "_generated"
+
+    @property
+    def manifest(self) -> Path:
+        return self.build / "figure-manifest.json"
 
     @property
     def timings(self) -> Path:
@@ -118,7 +131,7 @@ def _execute_one(src: str, dst: str, cwd: str, params: dict[str, Any]) -> dict[s
     except Exception as exc:  # kernel death, timeout, unreadable notebook: still name the chapter
         return {"ok": False, "cell": None, "count": None, "error": f"{type(exc).__name__}: {exc}",
                 "seconds": time.perf_counter() - start}
-    return {"ok": True, "seconds": time.perf_counter() - start}
+    return {"ok": True, "seconds": time.perf_counter() - start, "environment": provenance.environment()}
 
 
 class ChapterFailed(RuntimeError):
@@ -148,6 +161,7 @@ def execute(layout: Layout, *, jobs: int | None = None, params: dict[str, Any] |
     if not todo:
         return timings
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    at_commit = provenance.commit(layout.root)
     log(f"executing {len(todo)} chapter(s) with papermill on {jobs} process(es)")
     failures = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
@@ -162,7 +176,8 @@ def execute(layout: Layout, *, jobs: int | None = None, params: dict[str, Any] |
             if result["ok"]:
                 os.replace(running, out_dir / nb.name)
                 key_file.write_text(key)
-                timings[nb.stem] = {"seconds": round(result["seconds"], 2), "params": params}
+                timings[nb.stem] = {"seconds": round(result["seconds"], 2), "params": params,
+                                    "commit": at_commit, "environment": result["environment"]}
                 log(f"  executed    {rel} in {result['seconds']:.1f} s")
             else:
                 key_file.unlink(missing_ok=True)
@@ -198,33 +213,80 @@ def stage(layout: Layout) -> None:
         if (book / rel).suffix != ".ipynb":
             _sync(book / rel, layout.stage / "book" / rel)
     for path in (layout.stage / "book").rglob("*"):
-        if path.is_file() and path.relative_to(layout.stage / "book") not in wanted:
+        if path.is_file() and path.relative_to(layout.stage / "book") not in wanted and layout.generated not in path.parents:
             path.unlink()
 
 
-def build_html(layout: Layout, *, log=print) -> Path:
-    """``jupyter-book build`` of the stage into ``_build/html``; raises ``RuntimeError`` on any warning.
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
-    After a failed build the next one re-reads every page (``--all``), so warnings are never
-    hidden by Sphinx's incremental build.
+
+def write_provenance(layout: Layout) -> list[dict[str, Any]]:
+    """Write ``_build/figure-manifest.json`` and the fragments the status and reproducibility pages
+    include (``_generated/status.md``, ``_generated/figures.md``); return the manifest entries.
+
+    Files are rewritten only when their content changes, so an unchanged build stays incremental.
     """
-    ok_marker = layout.build / ".html-ok"
-    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(layout.stage),
-           "--path-output", str(layout.root), "--builder", "html", "-W", "-n", "--keep-going"]
-    if not ok_marker.exists():
-        cmd.append("--all")
+    timings = json.loads(layout.timings.read_text()) if layout.timings.exists() else {}
+    executed = [layout.stage / "book" / nb.name for nb in layout.chapters()]
+    entries = [e for nb in executed for e in provenance.figures(nb, timings.get(nb.stem, {}))]
+    titles = [(nb.stem, provenance.chapter_title(nbformat.read(nb, as_version=4))) for nb in executed]
+    _write_if_changed(layout.manifest, json.dumps(entries, indent=1, sort_keys=True) + "\n")
+    _write_if_changed(layout.generated / "status.md", provenance.status_fragment(titles, timings))
+    _write_if_changed(layout.generated / "figures.md", provenance.manifest_fragment(entries))
+    return entries
+
+
+_SPHINX_RUNNER = """
+import json, sys
+from jupyter_book.sphinx import build_sphinx
+a = json.loads(sys.argv[1])
+result = build_sphinx(a["source"], a["out"], noconfig=True, path_config=a["config"], confoverrides=a["overrides"],
+                      doctreedir=a["doctrees"], builder="html", warningiserror=True, keep_going=True, force_all=a["all"])
+if isinstance(result, Exception):
+    raise result
+sys.exit(result)
+"""
+
+EDITIONS = {
+    "book": {"nitpicky": True},
+    "student": {"nitpicky": True, "hide_solutions": True},
+}
+"""Sphinx configuration overrides of each edition (on top of ``_config.yml``)."""
+
+
+def build_html(layout: Layout, *, edition: str = "book", log=print) -> Path:
+    """Render the stage with Jupyter Book's Sphinx build into :meth:`Layout.html`; return ``index.html``.
+
+    Execution is off (the stage holds executed notebooks); any warning fails the build. After a
+    failed build the next one re-reads every page, so Sphinx's incremental build never hides a
+    warning. Runs in a subprocess, so Sphinx's global state never leaks into the caller.
+    """
+    if edition not in EDITIONS:
+        raise ValueError(f"edition must be one of {sorted(EDITIONS)}, got {edition!r}")
+    out = layout.html(edition)
+    ok_marker = out.parent / f".{edition}-ok"
+    overrides = {**EDITIONS[edition], "external_toc_path": str(layout.stage / "_toc.yml"), "latex_individualpages": False}
+    args = {"source": str(layout.stage), "out": str(out), "config": str(layout.stage / "_config.yml"),
+            "doctrees": str(out.parent / f".doctrees-{edition}"), "overrides": overrides,
+            "all": not ok_marker.exists()}
     ok_marker.unlink(missing_ok=True)
-    log("building HTML with Jupyter Book (execution off, warnings are errors)")
-    proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True)
+    log(f"building the {edition} edition with Jupyter Book (execution off, warnings are errors)")
+    proc = subprocess.run([sys.executable, "-c", _SPHINX_RUNNER, json.dumps(args)], cwd=layout.root,
+                          capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"jupyter-book build failed (exit {proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
+        raise RuntimeError(f"the Sphinx build failed (exit {proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
     ok_marker.touch()
-    return layout.html / "index.html"
+    return out / "index.html"
 
 
-def build_book(root: Path | str = ".", *, jobs: int | None = None, force: bool = False, log=print) -> Path:
-    """The whole pipeline: execute (cached, parallel), stage, render. Returns the path of ``index.html``."""
+def build_book(root: Path | str = ".", *, edition: str = "book", jobs: int | None = None, force: bool = False,
+               log=print) -> Path:
+    """The whole pipeline: execute (cached, parallel), stage, provenance, render. Returns ``index.html``."""
     layout = Layout(Path(root).resolve())
     execute(layout, jobs=jobs, force=force, log=log)
     stage(layout)
-    return build_html(layout, log=log)
+    write_provenance(layout)
+    return build_html(layout, edition=edition, log=log)

@@ -1,0 +1,160 @@
+"""Every page of the built book in real headless Chromium (Debian's package, driven by Playwright).
+
+Served from a local HTTP server. On every page, at desktop (1280 px) and phone (390 px) width:
+MathJax rendered (no raw TeX visible, no ``mjx-merror``), every image loaded, every figure image
+with alt text, no request leaving the site, no console error beyond a short allow-list of known
+theme messages, no horizontal overflow on the phone. Every internal link resolves (file and
+anchor). Screenshots go to ``_build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ALLOWED_CONSOLE_ERRORS = ("Got invalid theme mode",)  # pydata-sphinx-theme, before its theme mode is stored
+WIDTHS = {"desktop": 1280, "phone": 390}
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+VISIBLE_TEXT_JS = """() => {
+  const skip = new Set(['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER', 'TEXTAREA']);
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    let el = node.parentElement, hidden = false;
+    for (let e = el; e; e = e.parentElement) { if (skip.has(e.tagName)) { hidden = true; break; } }
+    if (hidden || !el.getClientRects().length) continue;
+    out.push(node.textContent);
+  }
+  return out.join(' ');
+}"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(built_book):
+    handler = functools.partial(_QuietHandler, directory=str(built_book))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield built_book, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: `make test` installs Debian's chromium package")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+
+def _pages(html_dir: Path) -> list[str]:
+    """Every content page (the root index.html is only a redirect to book/intro.html)."""
+    return sorted(p.relative_to(html_dir).as_posix() for p in html_dir.rglob("*.html")
+                  if p != html_dir / "index.html" and not p.relative_to(html_dir).as_posix().startswith("_"))
+
+
+def test_root_redirects_to_the_intro(built_book):
+    assert 'url=book/intro.html' in (built_book / "index.html").read_text()
+
+
+def test_internal_links_resolve(built_book):
+    ids: dict[Path, set[str]] = {}
+
+    def anchors(path: Path) -> set[str]:
+        if path not in ids:
+            soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+            ids[path] = {el["id"] for el in soup.find_all(id=True)} | {el["name"] for el in soup.find_all("a", attrs={"name": True})}
+        return ids[path]
+
+    broken = []
+    for page in built_book.rglob("*.html"):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for a in soup.find_all("a", href=True):
+            href = a["href"]
+            parsed = urlparse(href)
+            if parsed.scheme or href.startswith(("//", "mailto:", "javascript:")):
+                continue
+            target = (page.parent / unquote(parsed.path)).resolve() if parsed.path else page
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{page.relative_to(built_book)}: {href} (missing file)")
+            elif parsed.fragment and target.suffix == ".html" and parsed.fragment not in anchors(target):
+                broken.append(f"{page.relative_to(built_book)}: {href} (missing anchor)")
+    assert not broken, "broken internal links:\n" + "\n".join(broken[:30])
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_every_page_renders_offline(site, browser, width):
+    html_dir, base = site
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    pages = _pages(html_dir)
+    assert len(pages) >= 5
+    context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900})
+    for rel in pages:
+        page = context.new_page()
+        console, external, failed = [], [], []
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.on("request", lambda r: external.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None)
+        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 and not r.url.endswith("favicon.ico") else None)
+        page.goto(urljoin(base, rel), wait_until="load")
+        if page.evaluate("() => !!document.querySelector('.math')"):
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
+            page.evaluate("() => MathJax.startup.promise")
+        page.wait_for_timeout(200)
+        n_math = page.locator(".math").count()
+        n_rendered = page.locator("mjx-container").count()
+        if n_rendered < n_math:
+            problems.append(f"{rel}: {n_math} math elements but {n_rendered} rendered by MathJax")
+        if page.locator("mjx-merror").count():
+            problems.append(f"{rel}: MathJax errors")
+        text = page.evaluate(VISIBLE_TEXT_JS)
+        for raw in ("$$", "\\frac", "\\(", "\\[", "\\begin{", "\\mathrm", "\\pi"):
+            if raw in text:
+                i = text.find(raw)
+                problems.append(f"{rel}: raw TeX {raw!r} visible: ...{text[max(0, i - 60):i + 60]}...")
+        for img in page.evaluate("() => [...document.images].map(i => ({src: i.src, ok: i.complete && i.naturalWidth > 0, alt: i.alt, fig: !!i.closest('figure')}))"):
+            if not img["ok"]:
+                problems.append(f"{rel}: image did not load: {img['src']}")
+            if img["fig"] and len(img["alt"].strip()) < 20:
+                problems.append(f"{rel}: figure image without alt text: {img['src']}")
+        bad_console = [c for c in console if not any(a in c for a in ALLOWED_CONSOLE_ERRORS) and "favicon.ico" not in c]
+        if bad_console:
+            problems.append(f"{rel}: console errors {bad_console}")
+        if external:
+            problems.append(f"{rel}: requests leaving the site {external}")
+        if failed:
+            problems.append(f"{rel}: failed requests {failed}")
+        if width == "phone":
+            overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 1:
+                problems.append(f"{rel}: page is {overflow}px wider than a {WIDTHS[width]}px screen")
+        page.screenshot(path=str(SCREENSHOTS / f"{rel.replace('/', '__')[:-5]}-{width}.png"), full_page=True)
+        page.close()
+    context.close()
+    assert not problems, "\n".join(problems)
