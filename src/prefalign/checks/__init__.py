@@ -146,7 +146,8 @@ class Report:
                          "result": "✓ pass" if r.passed else "✗ FAIL"})
         return (pd.DataFrame(rows).style.hide(axis="index")
                 .format("{:.3g}", subset=["measured", "expected"])
-                .set_properties(subset=["compared"], **{"min-width": "16em", "text-align": "left"})
+                .set_properties(subset=["compared"], **{"min-width": "12em", "text-align": "left"})
+                .set_properties(subset=["result"], **{"white-space": "nowrap"})
                 .set_table_attributes('class="prefalign-checks"'))
 
     def raise_if_failed(self) -> None:
