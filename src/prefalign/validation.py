@@ -92,3 +92,8 @@ def count(x: int, name: str, *, minimum: int = 1) -> int:
     if x < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {x}")
     return int(x)
+
+
+def fmt_value(x: object) -> str:
+    """``repr`` of a table cell for error messages, with numpy scalars shown as Python values (``2.5``, not ``np.float64(2.5)``)."""
+    return repr(x.item() if isinstance(x, np.generic) else x)
