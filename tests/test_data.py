@@ -421,3 +421,29 @@ def test_all_prompts_too_small_gives_no_matrices_but_a_report():
     H = data.helpsteer_matrices(frame, k=6, seed=0)
     assert len(H) == 0 and H.report["skipped_prompts_fewer_than_k"] == 5 and H.report["skipped_rows"] == 20
     assert H.counts() == {"cyclic": 0, "strongly transitive": 0, "neither": 0}
+
+
+def test_arena_vote_sampler_by_hand(top10):
+    mu = top10.vote_sampler()
+    i = top10.models.index("gpt-4-1106-preview")
+    # votes of gpt-4-1106-preview against the other nine, over twice the votes among the ten (18,235 + 36,886)
+    assert mu[i] == pytest.approx(top10.battles[i].sum() / (2 * (18_235 + 36_886)), rel=1e-15)
+    assert mu.sum() == pytest.approx(1.0, abs=1e-15) and np.all(mu > 0)
+
+
+def test_position_only_cyclic_share_by_simulation():
+    # no ties: 2 * (1/2)^3 = 1/4
+    assert data.position_only_cyclic_share(0.0) == 0.25
+    assert data.position_only_cyclic_share(1.0) == 0.0
+    # simulate the judge: a fair coin puts the first response of each pair left; the judge picks
+    # left 50%, right 20%, tie 30% whatever the answers (the share depends on the tie rate only)
+    rng = np.random.default_rng(0)
+    n = 200_000
+    first_left = rng.uniform(size=(n, 3)) < 0.5
+    verdict = rng.choice(["left", "right", "tie"], p=[0.5, 0.2, 0.3], size=(n, 3))
+    first_wins = np.where(verdict == "tie", 0, np.where((verdict == "left") == first_left, 1, -1))
+    # pairs (1,2), (2,3), (3,1): cyclic iff all three first responses win, or all three lose
+    cyclic = np.mean(np.all(first_wins == 1, axis=1) | np.all(first_wins == -1, axis=1))
+    assert cyclic == pytest.approx(data.position_only_cyclic_share(0.3), abs=3e-3)
+    with pytest.raises(ValueError, match="tie_share must lie in"):
+        data.position_only_cyclic_share(1.5)

@@ -22,12 +22,12 @@ from prefalign.data.helpsteer import (
     synthetic_helpsteer,
     validate_helpsteer,
 )
-from prefalign.data.llmfao import JUDGES, LLMFAO, Subtournaments, llmfao
+from prefalign.data.llmfao import JUDGES, LLMFAO, Subtournaments, llmfao, position_only_cyclic_share
 from prefalign.data.resources import SOURCES, source_file
 
 __all__ = [
     "ATTRIBUTES", "JUDGES", "PAPER_HELPSTEER_COUNTS", "SOURCES",
     "Arena", "HelpSteerMatrices", "LLMFAO", "Subtournaments",
-    "arena", "arena_pairs", "helpsteer_matrices", "llmfao", "read_helpsteer", "source_file",
+    "arena", "arena_pairs", "helpsteer_matrices", "llmfao", "position_only_cyclic_share", "read_helpsteer", "source_file",
     "synthetic_helpsteer", "validate_helpsteer",
 ]

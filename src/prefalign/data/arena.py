@@ -114,6 +114,15 @@ class Arena:
         """Votes each model took part in, against the other selected models, shape ``(K,)``."""
         return self.battles.sum(axis=1)
 
+    def vote_sampler(self) -> np.ndarray:
+        """The Arena's own sampler among these models: ``μ_i`` = share of the votes model i took part in.
+
+        ``μ_i = v_i / Σ_j v_j`` with ``v`` = :meth:`votes_per_model` (each vote counts for both of its
+        models, so ``Σ_j v_j`` is twice the number of votes). Full support, since the matrix is complete.
+        """
+        v = self.votes_per_model().astype(float)
+        return v / v.sum()
+
 
 def arena(top: int = 10, pairs: str | os.PathLike | pd.DataFrame | None = None) -> Arena:
     """The ``top`` strongest models of the Arena and their preference matrices (see the module docstring).

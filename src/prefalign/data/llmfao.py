@@ -192,3 +192,15 @@ def llmfao(judge: str = "crowd", votes: str | os.PathLike | pd.DataFrame | None 
     prompts = _read_jsonl("prompts.jsonl")[["id", "slug", "text", "type"]]
     models = _read_jsonl("models.jsonl")[["id", "name", "org"]]
     return LLMFAO(judge=judge, votes=clean, pairs=_pair_counts(clean), prompts=prompts, models=models)
+
+
+def position_only_cyclic_share(tie_share: float) -> float:
+    """Share of cyclic triangles from a judge that ignores the answers: ``(1 − p_T)³ / 4``.
+
+    The judge declares a tie with probability ``p_T = tie_share`` and otherwise picks a side by
+    position alone; which answer is shown on the left is a fair coin, independently per pair. Then
+    each pair is decided either way with probability ``(1 − p_T)/2``, and a triangle is cyclic iff
+    its three pairs are decided and point round one of the two cycles: ``2 ((1 − p_T)/2)³``.
+    """
+    p = float(validation.unit_interval(tie_share, "tie_share"))
+    return (1.0 - p) ** 3 / 4.0
