@@ -39,13 +39,18 @@ CELL_TIMEOUT = 900
 
 @dataclass(frozen=True)
 class Layout:
-    """Where everything lives, relative to the repository root."""
+    """Where everything lives: sources under ``root``, outputs under ``build`` (default ``root/_build``).
+
+    A separate ``build`` folder keeps a differently parametrised book (the test suite's ``fast``
+    book) from overwriting the real one.
+    """
 
     root: Path
+    build_dir: Path | None = None
 
     @property
     def build(self) -> Path:
-        return self.root / "_build"
+        return self.build_dir if self.build_dir is not None else self.root / "_build"
 
     @property
     def stage(self) -> Path:
@@ -283,10 +288,14 @@ def build_html(layout: Layout, *, edition: str = "book", log=print) -> Path:
 
 
 def build_book(root: Path | str = ".", *, edition: str = "book", jobs: int | None = None, force: bool = False,
-               log=print) -> Path:
-    """The whole pipeline: execute (cached, parallel), stage, provenance, render. Returns ``index.html``."""
-    layout = Layout(Path(root).resolve())
-    execute(layout, jobs=jobs, force=force, log=log)
+               params: dict[str, Any] | None = None, build_dir: Path | None = None, log=print) -> Path:
+    """The whole pipeline: execute (cached, parallel), stage, provenance, render. Returns ``index.html``.
+
+    ``params`` are passed to every chapter's ``parameters`` cell (e.g. ``{"fast": True}``);
+    ``build_dir`` replaces ``root/_build`` as the output folder.
+    """
+    layout = Layout(Path(root).resolve(), None if build_dir is None else Path(build_dir).resolve())
+    execute(layout, jobs=jobs, force=force, params=params, log=log)
     stage(layout)
     write_provenance(layout)
     return build_html(layout, edition=edition, log=log)
