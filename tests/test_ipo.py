@@ -204,11 +204,14 @@ def test_objective_maximiser_is_the_closed_form_for_full_support():
 def test_smith_sampler_condorcet_by_hand():
     # FOOLED: Smith set {0}, q = e_0, P q = (1/2, 5/12, 5/12): delta = 1/12 for both outsiders.
     # P u = (20/36, 23/36, 11/36): drift (P u)_0 - (P u)_1 = -1/12 < 0, so the bound is (1/12)/(1/12 + 1/12) = 1/2.
-    assert ipo.smith_eps_bound(FOOLED) == pytest.approx(0.5, abs=1e-12)
+    lottery = ipo.smith_lottery(FOOLED)
+    assert lottery.members == [0] and lottery.eps_bound == pytest.approx(0.5, abs=1e-12)
     np.testing.assert_allclose(ipo.smith_sampler(FOOLED, 0.0), [1.0, 0.0, 0.0], atol=1e-15)
     np.testing.assert_allclose(ipo.smith_sampler(FOOLED), [0.75 + 0.25 / 3, 0.25 / 3, 0.25 / 3], atol=1e-12)
     with pytest.raises(ValueError, match=r"eps must lie in \[0, 0.5\) for this P .* got 0.6"):
         ipo.smith_sampler(FOOLED, 0.6)
+    with pytest.raises(ValueError, match=r"eps must lie in \[0, 0.5\) for this P .* got -0.1"):
+        lottery.sampler(-0.1)
 
 
 def test_smith_sampler_on_a_cycle_with_an_outsider_by_hand():
@@ -219,7 +222,7 @@ def test_smith_sampler_on_a_cycle_with_an_outsider_by_hand():
 
 
 def test_smith_sampler_of_a_full_cycle_is_uniform():
-    assert ipo.smith_eps_bound(preferences.cyclic(0.2)) == 1.0
+    assert ipo.smith_lottery(preferences.cyclic(0.2)).eps_bound == 1.0
     np.testing.assert_allclose(ipo.smith_sampler(preferences.cyclic(0.2)), np.full(3, 1 / 3), atol=1e-9)
 
 
@@ -294,9 +297,9 @@ def test_onpolicy_is_its_own_ipo_optimum(P, beta):
 
 @given(preference_matrices(min_K=1, max_K=7), st.floats(0.01, 100.0), st.floats(0.0, 0.999))
 def test_smith_sampler_puts_the_smith_set_on_top(P, beta, share):
-    eps = share * ipo.smith_eps_bound(P)
-    for e in (0.0, eps):
-        pi = ipo.objective_maximiser(P, ipo.smith_sampler(P, e), beta=beta)
+    lottery = ipo.smith_lottery(P)
+    for e in (0.0, share * lottery.eps_bound):
+        pi = ipo.objective_maximiser(P, lottery.sampler(e), beta=beta)
         assert social_choice.is_smith_top(pi, P) and social_choice.is_condorcet_top(pi, P)
 
 

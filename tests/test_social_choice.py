@@ -102,6 +102,14 @@ def test_is_smith_top_by_hand():
     assert social_choice.is_smith_top([0.1, 0.1, 0.8], preferences.cyclic(0.2))  # Smith set = everything
 
 
+def test_ranking_properties_of_a_batch_of_policies():
+    batch = np.array([[[0.5, 0.3, 0.2], [0.3, 0.5, 0.2]], [[0.4, 0.4, 0.2], [0.6, 0.3, 0.1]]])
+    np.testing.assert_array_equal(social_choice.is_condorcet_top(batch, FOOLED), [[True, False], [False, True]])
+    np.testing.assert_array_equal(social_choice.is_smith_top(batch, FOOLED), [[True, False], [False, True]])
+    np.testing.assert_array_equal(social_choice.is_order_preserving(batch, FOOLED), [[True, False], [False, True]])
+    assert type(social_choice.is_smith_top(batch[0, 0], FOOLED)) is bool
+
+
 def test_is_order_preserving_by_hand():
     P = preferences.bradley_terry([0.0, 1.0, -1.0])  # order 1, 0, 2
     assert social_choice.is_order_preserving([0.3, 0.6, 0.1], P)
@@ -115,7 +123,7 @@ def test_is_order_preserving_by_hand():
         (lambda: social_choice.is_order_preserving([0.5, 0.3, 0.2], preferences.cyclic(0.2)), "P must be transitive"),
         (lambda: social_choice.is_condorcet_top([0.5, 0.5], FOOLED), r"pi must have 3 entries"),
         (lambda: social_choice.is_smith_top([0.5, 0.3, 0.3], FOOLED), r"pi must sum to 1"),
-        (lambda: social_choice.is_smith_top(np.full((2, 3), 1 / 3), FOOLED), r"pi must be a single policy"),
+        (lambda: social_choice.is_smith_top([[0.5, 0.5, 0.0], [0.5, 0.6, 0.0]], FOOLED), r"pi must sum to 1 .* at batch index \[1\]"),
     ],
 )
 def test_ranking_properties_bad_input(call, message):

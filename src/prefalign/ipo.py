@@ -270,8 +270,42 @@ def _single(P: ArrayLike) -> np.ndarray:
     return Q
 
 
-def _smith_parts(Q: np.ndarray) -> tuple[np.ndarray, float]:
-    """The ε = 0 Smith sampler ``q`` (shape ``(K,)``) and the bound on ε of :func:`smith_eps_bound`."""
+@dataclass(frozen=True)
+class SmithLottery:
+    """The ingredients of the instance-dependent sampler of :func:`smith_lottery`.
+
+    ``members``: the Smith set ``S``. ``q`` (shape ``(K,)``, zero off ``S``): a maximal lottery of the
+    reversed preferences on ``S``, i.e. ``Σ_{m∈S} P[s, m] q_m >= ½`` for every ``s ∈ S``.
+    ``eps_bound``: the largest ``ε̄`` such that ``(1-ε) q + ε u`` keeps every member above every
+    non-member for all ``0 <= ε < ε̄``. With ``δ_so = (Pq)_s - (Pq)_o > 0`` and
+    ``υ_so = (Pu)_s - (Pu)_o`` the score gap is ``(1-ε) δ_so + ε υ_so``, so
+    ``ε̄ = min_{υ_so < 0} δ_so / (δ_so - υ_so)``, and 1 when no ``υ_so`` is negative.
+    """
+
+    members: list[int]
+    q: np.ndarray
+    eps_bound: float
+
+    def sampler(self, eps: float | None = None) -> np.ndarray:
+        """``μ = (1-ε) q + ε u``; ``eps`` must lie in ``[0, eps_bound)``; ``None`` takes ``eps_bound / 2``."""
+        e = self.eps_bound / 2 if eps is None else float(validation.finite_array(eps, "eps"))
+        if not 0.0 <= e < self.eps_bound:
+            raise ValueError(
+                f"eps must lie in [0, {self.eps_bound:.6g}) for this P (beyond it a non-member of the Smith set can "
+                f"catch up with a member; see SmithLottery.eps_bound), got {e:g}"
+            )
+        return (1.0 - e) * self.q + e / self.q.size
+
+
+def smith_lottery(P: ArrayLike) -> SmithLottery:
+    """Smith set, reversed maximal lottery on it and the bound on the uniform share; see :class:`SmithLottery`.
+
+    ``q`` comes from the LP of :func:`prefalign.social_choice.maximal_lottery` applied to
+    ``P[S, S]ᵀ`` (``q = e_c`` without an LP when ``S = {c}`` is a Condorcet winner). Raises
+    ``RuntimeError`` if the LP's round-off leaves a non-member level with a member under ``q``
+    (possible only when a non-member loses to a member by less than about 1e-9).
+    """
+    Q = _single(P)
     K = Q.shape[0]
     S = social_choice.smith_set(Q)
     q = np.zeros(K)
@@ -279,7 +313,7 @@ def _smith_parts(Q: np.ndarray) -> tuple[np.ndarray, float]:
     inside = np.zeros(K, dtype=bool)
     inside[S] = True
     if inside.all():
-        return q, 1.0
+        return SmithLottery(members=S, q=q, eps_bound=1.0)
     on_q, on_u = Q @ q, Q.mean(axis=1)
     delta = on_q[inside][:, None] - on_q[~inside][None, :]
     drift = on_u[inside][:, None] - on_u[~inside][None, :]
@@ -289,44 +323,22 @@ def _smith_parts(Q: np.ndarray) -> tuple[np.ndarray, float]:
             "of a member under q (an outsider loses to the Smith set by less than the LP's tolerance)"
         )
     against = drift < 0
-    if not against.any():
-        return q, 1.0
-    return q, float(np.min(delta[against] / (delta[against] - drift[against])))
-
-
-def smith_eps_bound(P: ArrayLike) -> float:
-    """The largest ε̄ such that :func:`smith_sampler` ``(P, ε)`` keeps the Smith set on top for every ``ε < ε̄``.
-
-    With ``q`` the ε = 0 sampler, ``δ_so = (Pq)_s - (Pq)_o > 0`` and ``υ_so = (Pu)_s - (Pu)_o`` for
-    members ``s`` and non-members ``o`` (``u`` uniform), the score gap under ``(1-ε) q + ε u`` is
-    ``(1-ε) δ_so + ε υ_so``; it stays positive exactly for ``ε < min_{υ_so < 0} δ_so / (δ_so - υ_so)``.
-    Returns 1.0 when no pair has ``υ_so < 0`` (including when the Smith set is everything).
-    """
-    return _smith_parts(_single(P))[1]
+    bound = float(np.min(delta[against] / (delta[against] - drift[against]))) if against.any() else 1.0
+    return SmithLottery(members=S, q=q, eps_bound=bound)
 
 
 def smith_sampler(P: ArrayLike, eps: float | None = None) -> np.ndarray:
-    """The instance-dependent sampler that puts the Smith set on top: ``μ = (1-ε) q + ε u``.
+    """The instance-dependent sampler that puts the Smith set on top: ``μ = (1-ε) q + ε u``, shape ``(K,)``.
 
     ``q`` is supported on the Smith set ``S`` of ``P`` and is a maximal lottery of the *reversed*
     preferences there: ``Σ_{m∈S} P[s, m] q_m >= ½`` for every ``s ∈ S`` (every member wins at least
-    half the time against ``q``), found by the LP of
-    :func:`prefalign.social_choice.maximal_lottery` applied to ``P[S, S]ᵀ`` (``q = e_c`` when ``S``
-    is a Condorcet winner ``{c}``). Every non-member loses to every member, so
-    ``(Pq)_o < ½ <= (Pq)_s``: IPO's optimum ranks the Smith set on top. Mixing in ``ε`` of the
-    uniform sampler ``u`` gives full support for ``ε > 0`` and keeps the guarantee for
-    ``0 <= ε < smith_eps_bound(P)``; other values of ``eps`` raise ``ValueError``. The default
-    ``eps = None`` takes half that bound. Returns ``μ`` of shape ``(K,)``.
+    half the time against ``q``; ``q = e_c`` for a Condorcet winner ``c``). Every non-member loses to
+    every member, so ``(Pq)_o < ½ <= (Pq)_s``: IPO's optimum ranks the Smith set on top. Mixing in
+    ``ε`` of the uniform sampler ``u`` gives full support for ``ε > 0`` and keeps the guarantee for
+    ``0 <= ε < ε̄``; other values of ``eps`` raise ``ValueError``. The default ``eps = None`` takes
+    ``ε̄/2``. ``ε̄`` and ``q`` are in :func:`smith_lottery` (one LP serves many ε).
     """
-    Q = _single(P)
-    q, bound = _smith_parts(Q)
-    e = bound / 2 if eps is None else float(validation.finite_array(eps, "eps"))
-    if not 0.0 <= e < bound:
-        raise ValueError(
-            f"eps must lie in [0, {bound:.6g}) for this P (beyond it a non-member of the Smith set can catch up "
-            f"with a member; see smith_eps_bound), got {e:g}"
-        )
-    return (1.0 - e) * q + e / Q.shape[0]
+    return smith_lottery(P).sampler(eps)
 
 
 @dataclass(frozen=True)
