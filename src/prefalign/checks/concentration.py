@@ -16,7 +16,7 @@ from prefalign.checks.ranking import sst_instances
 CHAPTER = "concentration"
 DEFAULT_SEED = 20260212
 KS = range(3, 9)
-BT_SCORES = (2.0, 1.5, 1.0, 0.5, 0.0)
+BT_SCORES = (4.0, 3.0, 2.0, 1.0, 0.0)
 """The Bradley–Terry example: five responses, equally spaced scores, best first."""
 SST_EXAMPLE = ((0.5, 0.55, 0.95), (0.45, 0.5, 0.6), (0.05, 0.4, 0.5))
 """A strongly transitive 3 x 3 example whose top pair has a rising profile (.05, .05, .35)."""
@@ -40,7 +40,7 @@ def logit_gap_identity(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckRes
         worst = max(worst, float(np.max(np.abs(r[:, None] - r[None, :] - concentration.logit_gaps(P, mu, beta)))))
     return CheckResult(
         CHAPTER, "lem-concentration-gap",
-        f"max |log-odds of π* relative to π_ref − g_ij(μ)| over {trials} random (P, μ, π_ref, β ∈ [0.1, 100]), K = 3..8",
+        f"max |log(π*_i/π*_j) − log(π_ref,i/π_ref,j) − g_ij(μ)|, {trials} random (P, μ, π_ref, β), K = 3..8",
         measured=worst, expected=0.0, tolerance=1e-10,
     )
 
@@ -69,7 +69,7 @@ def abel_identity(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
         worst = max(worst, abs(float(G[0, i, j] - G[1, i, j] - terms.sum())))
     return CheckResult(
         CHAPTER, "thm-concentration-abel",
-        f"max |g_ij(μ') − g_ij(μ) − Σ_a β D_a (d_a − d_(a+1))| over {trials} random P, orders, pairs and top-heavier moves",
+        f"max |g_ij(μ') − g_ij(μ) − Σ_a β D_a (d_a − d_(a+1))|, {trials} random P, orders, pairs, moves",
         measured=worst, expected=0.0, tolerance=1e-10,
     )
 
@@ -116,7 +116,7 @@ def monotone_pairs_widen(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     details = pd.DataFrame(rows)
     return CheckResult(
         CHAPTER, "thm-concentration-abel",
-        f"min of g_ij(μ') − g_ij(μ) (β = 1) over {len(details)} top-heavier moves of {pairs} pairs with a non-increasing profile",
+        f"min of g_ij(μ') − g_ij(μ) (β = 1), {len(details)} top-heavier moves of {pairs} qualifying pairs",
         measured=float(details["change"].min()), expected=0.0, tolerance=1e-12, relation="at_least", details=details,
     )
 
@@ -145,8 +145,8 @@ def rising_profiles_shrink(seed: int = DEFAULT_SEED, fast: bool = False) -> Chec
     details = pd.DataFrame(rows)
     return CheckResult(
         CHAPTER, "thm-concentration-abel",
-        f"moves of the proof (of {trials}, random and Bradley–Terry pairs with a rising profile) that fail to shrink "
-        "the gap or are not full-support top-heavier moves",
+        f"moves of the proof (of {trials}, pairs with a rising profile) that do not shrink the gap "
+        "or are not full-support top-heavier moves",
         measured=int(np.sum((details["change"] >= 0) | ~details["valid_move"])), expected=0, tolerance=0,
         relation="at_most", details=details,
     )
@@ -164,8 +164,8 @@ def bradley_terry_only_top_pair(seed: int = DEFAULT_SEED, fast: bool = False) ->
         qualifying = [(i, j) for i in range(K) for j in range(i + 1, K) if concentration.is_monotone_pair(P, i, j)]
         wrong += qualifying != [(0, 1)]
     return CheckResult(
-        CHAPTER, "prop-concentration-which-pairs",
-        f"Bradley–Terry matrices (of {trials}, K = 3..8, normal scores) whose qualifying pairs are not exactly the top pair",
+        CHAPTER, "prop-concentration-pairs",
+        f"Bradley–Terry P (of {trials}, K = 3..8) whose qualifying pairs are not exactly the top pair",
         measured=wrong, expected=0, tolerance=0, relation="at_most",
     )
 
@@ -192,9 +192,9 @@ def all_pairs_only_if_linear(seed: int = DEFAULT_SEED, fast: bool = False) -> Ch
     frozen = details.loc[~details["perturbed"], "gap_variation"].max()
     wrong += int(frozen > 1e-12)
     return CheckResult(
-        CHAPTER, "prop-concentration-which-pairs",
-        f"misclassified matrices among {trials} linear and linear + 10⁻³ skew noise (every pair qualifies ⇔ linear), "
-        "plus 1 if a linear matrix's gaps move with μ by more than 10⁻¹²",
+        CHAPTER, "prop-concentration-pairs",
+        f"misclassified P among {trials} linear and nearly linear (every pair qualifies ⇔ linear), "
+        "+1 if a linear P's gaps move with μ by > 10⁻¹²",
         measured=wrong, expected=0, tolerance=0, relation="at_most", details=details,
     )
 
@@ -218,7 +218,7 @@ def adjacent_gaps_balance(seed: int = DEFAULT_SEED, fast: bool = False) -> Check
     details = pd.DataFrame(rows)
     return CheckResult(
         CHAPTER, "prop-concentration-balance",
-        f"max |Σ_a D_a Δg_(a,a+1)| / β over {trials} random P, orders and moves (half of them top-heavier)",
+        f"max |Σ_a D_a Δ_a| / β, {trials} random P, orders and moves",
         measured=float(np.max(np.abs(details["balance"]))), expected=0.0, tolerance=1e-12, details=details,
     )
 
@@ -238,7 +238,7 @@ def onpolicy_unique(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult
             worst = max(worst, float(np.max(simplex.tv_distance(base, other))))
     return CheckResult(
         CHAPTER, "lem-concentration-onpolicy",
-        f"max TV distance between Newton solutions from 4 starts, {per_K * len(KS)} random P, β log-uniform in [1, 200]",
+        f"max TV between Newton solutions from 4 starts, {per_K * len(KS)} random P, β ∈ [1, 200]",
         measured=worst, expected=0.0, tolerance=1e-9,
     )
 
@@ -258,7 +258,7 @@ def onpolicy_vs_plain_iteration(seed: int = DEFAULT_SEED, fast: bool = False) ->
         worst = max(worst, float(np.max(simplex.tv_distance(pi, ipo.onpolicy_optimum(Ps, beta=betas)))))
     return CheckResult(
         CHAPTER, "lem-concentration-onpolicy",
-        f"max TV distance between Newton and 120 steps of π ← π*(μ = π) (error ≤ 2⁻¹²⁰ by contraction), {per_K * len(KS)} random P",
+        f"max TV between Newton and 120 contracting steps π ← π*(π), {per_K * len(KS)} random P",
         measured=worst, expected=0.0, tolerance=1e-12,
     )
 
@@ -278,9 +278,9 @@ def onpolicy_top_heavy_under_sst(seed: int = DEFAULT_SEED, fast: bool = False) -
                 total += 1
                 bad += not (np.all(np.diff(pi[order]) < 0) and concentration.is_top_heavier(pi, u, order))
     return CheckResult(
-        CHAPTER, "prop-concentration-onpolicy-top-heavy",
-        f"on-policy samplers (of {total}: one-step and self-consistent, β ∈ {{0.5, 4, 32}}, SST P) not strictly "
-        "decreasing along the order or not top-heavier than uniform",
+        CHAPTER, "prop-concentration-onpolicy",
+        f"on-policy samplers (of {total}, SST P, β ∈ {{0.5, 4, 32}}) not strictly decreasing "
+        "or not top-heavier than uniform",
         measured=bad, expected=0, tolerance=0, relation="at_most",
     )
 
@@ -315,8 +315,8 @@ def onpolicy_widens_bradley_terry_top_gap(seed: int = DEFAULT_SEED, fast: bool =
         rows = _top_gap_rows(preferences.bradley_terry(np.sort(rng.normal(0.0, 1.5, size=K))[::-1]), betas)
         worst = min(worst, float(rows.loc[rows["sampler"] != "uniform", "top_gap_change"].min()))
     return CheckResult(
-        CHAPTER, "prop-concentration-onpolicy-top-heavy",
-        f"min over {trials} random Bradley–Terry P and 7 β ∈ [0.1, 100] of g_12(on-policy μ) − g_12(uniform), both on-policy samplers",
+        CHAPTER, "prop-concentration-onpolicy",
+        f"min of g_12(on-policy μ) − g_12(u), {trials} random Bradley–Terry P, 7 β",
         measured=worst, expected=0.0, tolerance=1e-12, relation="at_least",
     )
 
@@ -328,8 +328,8 @@ def bradley_terry_example(seed: int = DEFAULT_SEED, fast: bool = False, scores: 
     betas = np.geomspace(beta_min, beta_max, 13 if fast else 41)
     rows = _top_gap_rows(preferences.bradley_terry(np.asarray(scores, dtype=float)), betas)
     return CheckResult(
-        CHAPTER, "prop-concentration-onpolicy-top-heavy",
-        f"Bradley–Terry example: min over {len(betas)} β of g_12(on-policy μ) − g_12(uniform)",
+        CHAPTER, "prop-concentration-onpolicy",
+        f"Bradley–Terry example: min over {len(betas)} β of g_12(on-policy μ) − g_12(u)",
         measured=float(rows.loc[rows["sampler"] != "uniform", "top_gap_change"].min()), expected=0.0, tolerance=1e-12,
         relation="at_least", details=rows,
     )
@@ -343,7 +343,7 @@ def sst_example_top_gap_shrinks(seed: int = DEFAULT_SEED, fast: bool = False,
     rows = _top_gap_rows(np.array(SST_EXAMPLE), betas)
     return CheckResult(
         CHAPTER, "thm-concentration-abel",
-        f"SST example (top-pair profile rising): max over {len(betas)} β of g_12(on-policy μ) − g_12(uniform)",
+        f"SST example (rising top profile): max over {len(betas)} β of g_12(on-policy μ) − g_12(u)",
         measured=float(rows.loc[rows["sampler"] != "uniform", "top_gap_change"].max()), expected=0.0, tolerance=0.0,
         relation="at_most", details=rows,
     )
