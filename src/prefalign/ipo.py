@@ -8,7 +8,10 @@ For a preference matrix ``P`` (``K x K``), a sampler ``μ`` and a reference ``π
 
 * population loss  ``L(π; μ) = Σ_{y,y'} μ_y μ_{y'} (h_π(y, y') - β (P[y, y'] - ½))²`` with
   ``h_π(y, y') = log(π_y/π_ref,y) - log(π_{y'}/π_ref,y')``;
-* closed form (full-support μ)  ``π* ∝ π_ref ⊙ exp(β P μ)``, i.e. ``log(π*/π_ref) = β P μ + c``.
+* closed form (full-support μ)  ``π* ∝ π_ref ⊙ exp(β P μ)``, i.e. ``log(π*/π_ref) = β P μ + c``;
+* samplers chosen for their optimum: the instance-dependent :func:`smith_sampler`, the linear
+  program :func:`order_preserving_sampler`, and the self-consistent on-policy optimum
+  :func:`onpolicy_optimum` (``π = π*(μ = π)``).
 """
 
 from __future__ import annotations
