@@ -35,3 +35,39 @@ def ipo_problems(draw, min_K: int = 2, max_K: int = 6, max_beta: float = 1e3):
     ref = draw(distributions(K))
     beta = draw(st.floats(1e-2, max_beta))
     return P, mu, ref, beta
+
+
+@st.composite
+def strongly_transitive_matrices(draw, min_K: int = 2, max_K: int = 6, min_margin: float = 1e-3) -> np.ndarray:
+    """A (weakly) strongly transitive matrix in a random order: ties between entries are allowed.
+
+    Upper-triangle entries in [½ + min_margin, 1]; running maxima along rows (rightwards) and up
+    columns make ``P[i, k] >= max(P[i, j], P[j, k])`` in the order; then a random relabelling.
+    """
+    K = draw(st.integers(min_K, max_K))
+    upper = draw(arrays(np.float64, K * (K - 1) // 2, elements=st.sampled_from([0.5 + min_margin, 0.75, 1.0]) | st.floats(0.5 + min_margin, 1.0)))
+    M = np.zeros((K, K))
+    iu = np.triu_indices(K, k=1)
+    M[iu] = upper
+    M = np.maximum.accumulate(M, axis=1)
+    M = np.maximum.accumulate(M[::-1], axis=0)[::-1]
+    P = np.full((K, K), 0.5)
+    P[iu] = M[iu]
+    P.T[iu] = 1.0 - P[iu]
+    perm = np.array(draw(st.permutations(range(K))))
+    return P[np.ix_(perm, perm)]
+
+
+@st.composite
+def orders(draw, K: int) -> np.ndarray:
+    """A random order of K responses (best first)."""
+    return np.array(draw(st.permutations(range(K))))
+
+
+@st.composite
+def samplers(draw, K: int) -> np.ndarray:
+    """A sampler of any support: point masses, exact zeros and near-point masses all occur."""
+    w = draw(arrays(np.float64, K, elements=st.just(0.0) | st.just(1.0) | st.floats(1e-9, 1.0)))
+    if w.sum() == 0:
+        w[draw(st.integers(0, K - 1))] = 1.0
+    return w / w.sum()

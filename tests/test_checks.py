@@ -39,3 +39,20 @@ def test_raise_if_failed_lists_failures():
     report = checks.Report([("bad", CheckResult("c", "thm-x", "a thing", measured=1.0, expected=0.0, tolerance=0.1))])
     with pytest.raises(AssertionError, match="bad: a thing: measured 1.0, expected 0.0"):
         report.raise_if_failed()
+
+
+@pytest.mark.parametrize(
+    "chapter, names",
+    [
+        ("ranking", ["fooling_gap_formula", "fixed_samplers_fooled", "smith_sampler_on_top", "sst_preserves_order",
+                     "lp_counterexample", "lp_not_beaten_by_brute_force", "lp_close_to_brute_force", "lp_feasible_under_sst"]),
+        ("concentration", ["logit_gap_identity", "abel_identity", "monotone_pairs_widen", "rising_profiles_shrink",
+                           "bradley_terry_only_top_pair", "all_pairs_only_if_linear", "adjacent_gaps_balance", "onpolicy_unique",
+                           "onpolicy_vs_plain_iteration", "onpolicy_top_heavy_under_sst",
+                           "onpolicy_widens_bradley_terry_top_gap", "bradley_terry_example", "sst_example_top_gap_shrinks"]),
+    ],
+)
+def test_one_shot_chapters_register_their_checks_with_seed_and_fast(chapter, names):
+    registered = checks.registered(chapter)
+    assert [c.name for c in registered] == names
+    assert all({"seed", "fast"} <= c.parameters() for c in registered)

@@ -44,3 +44,8 @@ def test_figures_writes_png_files(tmp_path, capsys):
     executed = json.loads((tmp_path / "setting" / "setting.ipynb").read_text())
     injected = [c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
     assert "beta_demo = 7.5" in "".join(injected[0]["source"])
+
+
+def test_every_check_passes_at_full_size(capsys):
+    """The published book's numbers: every registered check, default (full) sizes."""
+    assert cli.main(["checks"]) == 0, capsys.readouterr().out

@@ -3,7 +3,7 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import ROOT
+from conftest import ROOT, TEST_BUILD
 
 # A sentence that appears only inside a solution of chapter 1.
 SOLUTION_TEXT = "label noise cannot be fitted away"
@@ -13,7 +13,7 @@ SOLUTION_TEXT = "label noise cannot be fitted away"
 def student_html():
     from prefalign import build
 
-    return build.build_book(ROOT, edition="student", log=lambda *_: None).parent
+    return build.build_book(ROOT, edition="student", params={"fast": True}, build_dir=TEST_BUILD, log=lambda *_: None).parent
 
 
 def test_student_edition_has_exercises_but_no_solutions(student_html, built_book):

@@ -177,3 +177,144 @@ def test_expected_sampled_loss_minus_population_loss_is_constant(args):
     offset = ipo.expected_sampled_loss(pi, P, mu, beta=beta) - ipo.population_loss(pi, P, mu, beta=beta)
     A = P - 0.5
     assert offset == pytest.approx(beta**2 * float(mu @ (0.25 - A**2) @ mu), abs=1e-9)
+
+
+# ---- samplers and ranking guarantees ------------------------------------------------------------
+
+from prefalign import social_choice  # noqa: E402
+
+from strategies import samplers, strongly_transitive_matrices  # noqa: E402
+
+THEORY_TRANSITIVE = np.array([[0.5, 0.51, 0.7, 0.6], [0.49, 0.5, 0.9, 0.8], [0.3, 0.1, 0.5, 0.51], [0.4, 0.2, 0.49, 0.5]])
+FOOLED = preferences.fooling_matrix(np.full(3, 1 / 3))  # [[.5, 7/12, 7/12], [5/12, .5, 1], [5/12, 0, .5]]
+
+
+def test_objective_maximiser_with_a_point_mass_by_hand():
+    # P_{1/4}, mu = e_0: P mu = (0.5, 0.25, 0.75); beta = 4 gives logits (2, 1, 3)
+    pi = ipo.objective_maximiser(preferences.cyclic(0.25), [1.0, 0.0, 0.0], beta=4.0)
+    np.testing.assert_allclose(pi, np.exp([2.0, 1.0, 3.0]) / np.exp([2.0, 1.0, 3.0]).sum(), rtol=1e-14)
+
+
+def test_objective_maximiser_is_the_closed_form_for_full_support():
+    rng = np.random.default_rng(4)
+    P, mu, ref = preferences.random_preference_matrix(5, rng), rng.dirichlet(np.ones(5)), rng.dirichlet(np.ones(5))
+    np.testing.assert_array_equal(ipo.objective_maximiser(P, mu, ref, 3.0), ipo.ipo_optimum(P, mu, ref, 3.0))
+
+
+def test_smith_sampler_condorcet_by_hand():
+    # FOOLED: Smith set {0}, q = e_0, P q = (1/2, 5/12, 5/12): delta = 1/12 for both outsiders.
+    # P u = (20/36, 23/36, 11/36): drift (P u)_0 - (P u)_1 = -1/12 < 0, so the bound is (1/12)/(1/12 + 1/12) = 1/2.
+    lottery = ipo.smith_lottery(FOOLED)
+    assert lottery.members == [0] and lottery.eps_bound == pytest.approx(0.5, abs=1e-12)
+    np.testing.assert_allclose(ipo.smith_sampler(FOOLED, 0.0), [1.0, 0.0, 0.0], atol=1e-15)
+    np.testing.assert_allclose(ipo.smith_sampler(FOOLED), [0.75 + 0.25 / 3, 0.25 / 3, 0.25 / 3], atol=1e-12)
+    with pytest.raises(ValueError, match=r"eps must lie in \[0, 0.5\) for this P .* got 0.6"):
+        ipo.smith_sampler(FOOLED, 0.6)
+    with pytest.raises(ValueError, match=r"eps must lie in \[0, 0.5\) for this P .* got -0.1"):
+        lottery.sampler(-0.1)
+
+
+def test_smith_sampler_on_a_cycle_with_an_outsider_by_hand():
+    # the HAND matrix of test_social_choice: cycle 0 > 1 > 2 > 0 with margins .1, .2, .3, all beat 3.
+    # A_SS q = 0 for q proportional to (.2, .3, .1): q = (1/3, 1/2, 1/6, 0).
+    hand = [[0.5, 0.6, 0.2, 0.9], [0.4, 0.5, 0.7, 0.55], [0.8, 0.3, 0.5, 0.65], [0.1, 0.45, 0.35, 0.5]]
+    np.testing.assert_allclose(ipo.smith_sampler(hand, 0.0), [1 / 3, 1 / 2, 1 / 6, 0.0], atol=1e-9)
+
+
+def test_smith_sampler_of_a_full_cycle_is_uniform():
+    assert ipo.smith_lottery(preferences.cyclic(0.2)).eps_bound == 1.0
+    np.testing.assert_allclose(ipo.smith_sampler(preferences.cyclic(0.2)), np.full(3, 1 / 3), atol=1e-9)
+
+
+def test_order_preserving_lp_on_the_theory_counterexample_by_hand():
+    # Only a = mu_0 + mu_1 matters for the outer margins: .21 a - .2 (0 over 1) and .01 - .11 a (2 over 3);
+    # they cross at a = 21/32 with value -1.99/32; the middle margin (1 over 2) is positive.
+    res = ipo.order_preserving_sampler(THEORY_TRANSITIVE)
+    assert res.order == [0, 1, 2, 3]
+    assert res.margin == pytest.approx(-1.99 / 32, abs=1e-9)
+    assert res.mu_lp[:2].sum() == pytest.approx(21 / 32, abs=1e-9)
+    assert not res.exists and res.mu is None
+
+
+def test_order_preserving_lp_for_two_responses_by_hand():
+    res = ipo.order_preserving_sampler([[0.5, 0.2], [0.8, 0.5]])
+    assert res.order == [1, 0] and res.margin == pytest.approx(0.3, abs=1e-12) and res.exists
+
+
+def test_order_preserving_lp_bad_input():
+    with pytest.raises(ValueError, match="P must be transitive"):
+        ipo.order_preserving_sampler(preferences.cyclic(0.1))
+    with pytest.raises(ValueError, match="K >= 2"):
+        ipo.order_preserving_sampler([[0.5]])
+
+
+def test_onpolicy_two_responses_by_hand():
+    # (A pi)_0 - (A pi)_1 = a (pi_0 + pi_1) = a for every pi, so pi_0 / pi_1 = (ref_0 / ref_1) exp(beta a)
+    pi = ipo.onpolicy_optimum([[0.5, 0.8], [0.2, 0.5]], [0.4, 0.6], beta=5.0)
+    assert pi[0] / pi[1] == pytest.approx((0.4 / 0.6) * np.exp(5.0 * 0.3), rel=1e-12)
+
+
+def test_onpolicy_on_a_cycle_is_uniform():
+    np.testing.assert_allclose(ipo.onpolicy_optimum(preferences.cyclic(0.5), beta=100.0), np.full(3, 1 / 3), atol=1e-14)
+
+
+def test_onpolicy_batch_equals_loop_and_is_unique_from_other_starts():
+    rng = np.random.default_rng(5)
+    Ps = np.stack([preferences.random_preference_matrix(5, rng) for _ in range(4)])
+    betas = np.array([0.5, 5.0, 50.0, 200.0])
+    batch = ipo.onpolicy_optimum(Ps, beta=betas)
+    for i in range(4):
+        np.testing.assert_allclose(batch[i], ipo.onpolicy_optimum(Ps[i], beta=betas[i]), atol=1e-12)
+        for start in rng.dirichlet(np.full(5, 0.3), size=3) * 0.999 + 0.0002:
+            np.testing.assert_allclose(ipo.onpolicy_optimum(Ps[i], beta=betas[i], start=start), batch[i], atol=1e-9)
+
+
+def test_onpolicy_matches_plain_iteration_when_it_contracts():
+    rng = np.random.default_rng(6)
+    P = preferences.random_preference_matrix(6, rng)
+    beta = 1.0 / np.linalg.norm(P - 0.5, 2)  # beta * ||A|| / 2 = 1/2: a contraction
+    pi = np.full(6, 1 / 6)
+    for _ in range(200):
+        pi = ipo.ipo_optimum(P, pi, beta=beta)
+    np.testing.assert_allclose(ipo.onpolicy_optimum(P, beta=beta), pi, atol=1e-13)
+
+
+def test_onpolicy_reports_non_convergence_and_bad_input():
+    P = preferences.random_preference_matrix(4, np.random.default_rng(7))
+    with pytest.raises(RuntimeError, match=r"did not converge in 1 Newton steps: max residual"):
+        ipo.onpolicy_optimum(P, beta=50.0, max_iter=1, start=[0.97, 0.01, 0.01, 0.01])
+    with pytest.raises(ValueError, match="beta must be > 0, got -1"):
+        ipo.onpolicy_optimum(P, beta=-1.0)
+    with pytest.raises(ValueError, match="start must be strictly positive"):
+        ipo.onpolicy_optimum(P, start=[1.0, 0.0, 0.0, 0.0])
+
+
+@given(preference_matrices(min_K=1, max_K=7), st.floats(1e-2, 300.0))
+def test_onpolicy_is_its_own_ipo_optimum(P, beta):
+    pi = ipo.onpolicy_optimum(P, beta=beta)
+    np.testing.assert_allclose(np.log(ipo.ipo_optimum(P, pi, beta=beta)), np.log(pi), atol=1e-9)
+
+
+@given(preference_matrices(min_K=1, max_K=7), st.floats(0.01, 100.0), st.floats(0.0, 0.999))
+def test_smith_sampler_puts_the_smith_set_on_top(P, beta, share):
+    lottery = ipo.smith_lottery(P)
+    for e in (0.0, share * lottery.eps_bound):
+        pi = ipo.objective_maximiser(P, lottery.sampler(e), beta=beta)
+        assert social_choice.is_smith_top(pi, P) and social_choice.is_condorcet_top(pi, P)
+
+
+@given(st.integers(3, 8).flatmap(samplers), st.floats(0.01, 100.0))
+def test_fooling_matrix_fools_every_sampler(mu, beta):
+    P = preferences.fooling_matrix(mu)
+    pi = ipo.objective_maximiser(P, mu, beta=beta)
+    assert not social_choice.is_condorcet_top(pi, P)
+    assert not social_choice.is_smith_top(pi, P)
+    assert not social_choice.is_order_preserving(pi, P)
+
+
+@given(strongly_transitive_matrices(min_K=2, max_K=7).flatmap(lambda P: st.tuples(st.just(P), distributions(len(P), min_mass=1e-3))),
+       st.floats(0.1, 100.0))
+def test_strong_transitivity_preserves_the_order_for_full_support_samplers(args, beta):
+    P, mu = args
+    assert social_choice.is_order_preserving(ipo.ipo_optimum(P, mu, beta=beta), P)
+    assert ipo.order_preserving_sampler(P).exists

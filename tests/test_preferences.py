@@ -153,6 +153,69 @@ def test_validate_accepts_generated_and_returns_equal(P):
     np.testing.assert_array_equal(preferences.validate(P), P)
 
 
+def test_linear_by_hand():
+    # P[i, k] = 1/2 + x_i - x_k with x = (0.2, 0, -0.1): P[0, 1] = 0.7, P[0, 2] = 0.8, P[1, 2] = 0.6
+    P = preferences.linear([0.2, 0.0, -0.1])
+    np.testing.assert_allclose(P, [[0.5, 0.7, 0.8], [0.3, 0.5, 0.6], [0.2, 0.4, 0.5]], atol=1e-15)
+    assert preferences.is_strongly_transitive(P, strict=True)
+
+
+def test_linear_rejects_a_spread_above_one_half():
+    with pytest.raises(ValueError, match=r"x must have max\(x\) - min\(x\) <= 0.5 .* got 0.6"):
+        preferences.linear([0.3, -0.3])
+
+
+def test_fooling_matrix_uniform_three_by_hand():
+    # mu uniform, K = 3: c = 0, d = 1, eps = (1 - 1/3 - 1/3) / 4 = 1/12
+    P = preferences.fooling_matrix(np.full(3, 1 / 3))
+    expected = [[0.5, 7 / 12, 7 / 12], [5 / 12, 0.5, 1.0], [5 / 12, 0.0, 0.5]]
+    np.testing.assert_allclose(P, expected, atol=1e-15)
+    assert preferences.transitive_order(P) == [0, 1, 2]
+
+
+def test_fooling_matrix_picks_the_two_least_sampled():
+    # mu = (0.5, 0.3, 0.1, 0.1): c = 2, d = 3 (ties by index), eps = (1 - 0.2) / 4 = 0.2.
+    # (P mu)_2 = 0.5*0.1 + 0.7*0.9 = 0.68; (P mu)_3 = 0.3*0.1 + 0.5*0.1 + 1*0.5 + 1*0.3 = 0.88
+    mu = np.array([0.5, 0.3, 0.1, 0.1])
+    P = preferences.fooling_matrix(mu)
+    assert preferences.transitive_order(P) == [2, 3, 0, 1]
+    np.testing.assert_allclose(P @ mu, [P[0] @ mu, P[1] @ mu, 0.68, 0.88], atol=1e-15)
+    np.testing.assert_allclose(P[2], [0.7, 0.7, 0.5, 0.7], atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "mu, eps, message",
+    [
+        ([0.5, 0.5], None, r"mu must be a single sampler of shape \(K,\) with K >= 3"),
+        ([1 / 3, 1 / 3, 1 / 3], 0.2, r"eps must lie in \(0, \(1 - mu_c - mu_d\)/2\) = \(0, 0.166667\) for this mu, got 0.2"),
+        ([1 / 3, 1 / 3, 1 / 3], 0.0, r"eps must lie in"),
+        ([0.5, 0.6, -0.1], None, r"mu must be non-negative"),
+    ],
+)
+def test_fooling_matrix_bad_input(mu, eps, message):
+    with pytest.raises(ValueError, match=message):
+        preferences.fooling_matrix(mu, eps)
+
+
+def test_random_transitive_has_the_index_order():
+    rng = np.random.default_rng(0)
+    for K in range(1, 8):
+        P = preferences.random_transitive(K, rng)
+        assert preferences.transitive_order(P) == list(range(K))
+
+
+def test_random_with_smith_set_has_the_requested_size():
+    from prefalign import social_choice
+
+    rng = np.random.default_rng(1)
+    for K in range(1, 9):
+        for size in range(1, K + 1):
+            P = preferences.random_with_smith_set(K, size, rng)
+            assert len(social_choice.smith_set(P)) == size
+    with pytest.raises(ValueError, match="size must be <= K = 3, got 4"):
+        preferences.random_with_smith_set(3, 4, rng)
+
+
 def test_structure_labels_by_hand():
     assert preferences.structure(preferences.cyclic(0.2)) == "cyclic"
     assert preferences.structure(preferences.bradley_terry([2.0, 1.0, 0.0])) == "strongly transitive"

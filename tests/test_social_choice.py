@@ -81,3 +81,59 @@ def test_maximal_lottery_is_unbeaten(P):
     assert p.min() >= 0 and abs(p.sum() - 1) < 1e-12
     assert np.all(p @ P >= 0.5 - 1e-8)
     assert set(np.flatnonzero(p > 1e-7)) <= set(social_choice.smith_set(P))
+
+
+# fooling_matrix(uniform(3)): 0 is the Condorcet winner; Borda prefers 1 (17/12 against 14/12).
+FOOLED = np.array([[0.5, 7 / 12, 7 / 12], [5 / 12, 0.5, 1.0], [5 / 12, 0.0, 0.5]])
+
+
+def test_is_condorcet_top_by_hand():
+    assert social_choice.is_condorcet_top([0.5, 0.3, 0.2], FOOLED)
+    assert not social_choice.is_condorcet_top([0.3, 0.5, 0.2], FOOLED)
+    assert not social_choice.is_condorcet_top([0.4, 0.4, 0.2], FOOLED)  # a tie with the winner is a violation
+    assert social_choice.is_condorcet_top([0.1, 0.1, 0.8], preferences.cyclic(0.2))  # no winner: nothing asked
+
+
+def test_is_smith_top_by_hand():
+    # HAND: Smith set {0, 1, 2}, outsider 3
+    assert social_choice.is_smith_top([0.3, 0.3, 0.3, 0.1], HAND)
+    assert not social_choice.is_smith_top([0.3, 0.3, 0.2, 0.2], HAND)  # tie across the boundary
+    assert not social_choice.is_smith_top([0.4, 0.3, 0.1, 0.2], HAND)
+    assert social_choice.is_smith_top([0.1, 0.1, 0.8], preferences.cyclic(0.2))  # Smith set = everything
+
+
+def test_ranking_properties_of_a_batch_of_policies():
+    batch = np.array([[[0.5, 0.3, 0.2], [0.3, 0.5, 0.2]], [[0.4, 0.4, 0.2], [0.6, 0.3, 0.1]]])
+    np.testing.assert_array_equal(social_choice.is_condorcet_top(batch, FOOLED), [[True, False], [False, True]])
+    np.testing.assert_array_equal(social_choice.is_smith_top(batch, FOOLED), [[True, False], [False, True]])
+    np.testing.assert_array_equal(social_choice.is_order_preserving(batch, FOOLED), [[True, False], [False, True]])
+    assert type(social_choice.is_smith_top(batch[0, 0], FOOLED)) is bool
+
+
+def test_is_order_preserving_by_hand():
+    P = preferences.bradley_terry([0.0, 1.0, -1.0])  # order 1, 0, 2
+    assert social_choice.is_order_preserving([0.3, 0.6, 0.1], P)
+    assert not social_choice.is_order_preserving([0.6, 0.3, 0.1], P)
+    assert not social_choice.is_order_preserving([0.2, 0.6, 0.2], P)  # a tie breaks the chain
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: social_choice.is_order_preserving([0.5, 0.3, 0.2], preferences.cyclic(0.2)), "P must be transitive"),
+        (lambda: social_choice.is_condorcet_top([0.5, 0.5], FOOLED), r"pi must have 3 entries"),
+        (lambda: social_choice.is_smith_top([0.5, 0.3, 0.3], FOOLED), r"pi must sum to 1"),
+        (lambda: social_choice.is_smith_top([[0.5, 0.5, 0.0], [0.5, 0.6, 0.0]], FOOLED), r"pi must sum to 1 .* at batch index \[1\]"),
+    ],
+)
+def test_ranking_properties_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@given(preference_matrices(min_K=2, max_K=7))
+def test_condorcet_top_is_smith_top_when_there_is_a_winner(P):
+    rng = np.random.default_rng(0)
+    for pi in rng.dirichlet(np.ones(len(P)), size=5):
+        if social_choice.condorcet_winner(P) is not None:
+            assert social_choice.is_condorcet_top(pi, P) == social_choice.is_smith_top(pi, P)

@@ -39,13 +39,18 @@ CELL_TIMEOUT = 900
 
 @dataclass(frozen=True)
 class Layout:
-    """Where everything lives, relative to the repository root."""
+    """Where everything lives: sources under ``root``, outputs under ``build`` (default ``root/_build``).
+
+    A separate ``build`` folder keeps a differently parametrised book (the test suite's ``fast``
+    book) from overwriting the real one.
+    """
 
     root: Path
+    build_dir: Path | None = None
 
     @property
     def build(self) -> Path:
-        return self.root / "_build"
+        return self.build_dir if self.build_dir is not None else self.root / "_build"
 
     @property
     def stage(self) -> Path:
@@ -54,6 +59,10 @@ class Layout:
     @property
     def keys(self) -> Path:
         return self.build / "keys"
+
+    @property
+    def logs(self) -> Path:
+        return self.build / "logs"
 
     @property
     def failed(self) -> Path:
@@ -113,24 +122,33 @@ def inputs_key(layout: Layout, notebook: Path, params: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
-def _execute_one(src: str, dst: str, cwd: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Run one notebook with papermill (in a worker process); report success or the failing cell."""
+def _execute_one(src: str, dst: str, cwd: str, params: dict[str, Any], stderr_log: str) -> dict[str, Any]:
+    """Run one notebook with papermill (in a worker process); report success or the failing cell.
+
+    The kernel's standard error (start-up chatter, tracebacks of a crash) goes to ``stderr_log``.
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     os.environ["PYTHONHASHSEED"] = "0"
     start = time.perf_counter()
-    try:
-        papermill.execute_notebook(
-            src, dst, parameters=params, kernel_name="python3", cwd=cwd, progress_bar=False,
-            log_output=False, request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT,
-        )
-    except PapermillExecutionError as exc:
-        return {"ok": False, "cell": exc.cell_index, "count": exc.exec_count,
-                "error": f"{exc.ename}: {exc.evalue}", "seconds": time.perf_counter() - start}
-    except Exception as exc:  # kernel death, timeout, unreadable notebook: still name the chapter
-        return {"ok": False, "cell": None, "count": None, "error": f"{type(exc).__name__}: {exc}",
-                "seconds": time.perf_counter() - start}
+    saved_stderr = os.dup(2)
+    with open(stderr_log, "w") as log_file:
+        os.dup2(log_file.fileno(), 2)
+        try:
+            papermill.execute_notebook(
+                src, dst, parameters=params, kernel_name="python3", cwd=cwd, progress_bar=False,
+                log_output=False, request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT,
+            )
+        except PapermillExecutionError as exc:
+            return {"ok": False, "cell": exc.cell_index, "count": exc.exec_count,
+                    "error": f"{exc.ename}: {exc.evalue}", "seconds": time.perf_counter() - start}
+        except Exception as exc:  # kernel death, timeout, unreadable notebook: still name the chapter
+            return {"ok": False, "cell": None, "count": None, "error": f"{type(exc).__name__}: {exc}",
+                    "seconds": time.perf_counter() - start}
+        finally:
+            os.dup2(saved_stderr, 2)
+            os.close(saved_stderr)
     return {"ok": True, "seconds": time.perf_counter() - start, "environment": provenance.environment()}
 
 
@@ -147,7 +165,7 @@ def execute(layout: Layout, *, jobs: int | None = None, params: dict[str, Any] |
     """
     params = params or {}
     out_dir = layout.stage / "book"
-    for d in (out_dir, layout.keys, layout.failed):
+    for d in (out_dir, layout.keys, layout.failed, layout.logs):
         d.mkdir(parents=True, exist_ok=True)
     timings = json.loads(layout.timings.read_text()) if layout.timings.exists() else {}
     todo = []
@@ -166,7 +184,8 @@ def execute(layout: Layout, *, jobs: int | None = None, params: dict[str, Any] |
     failures = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         futures = {
-            nb: pool.submit(_execute_one, str(nb), str(layout.build / f"{nb.stem}.running.ipynb"), str(nb.parent), params)
+            nb: pool.submit(_execute_one, str(nb), str(layout.build / f"{nb.stem}.running.ipynb"), str(nb.parent), params,
+                            str(layout.logs / f"{nb.stem}.stderr.log"))
             for nb, _, _ in todo
         }
         for nb, key, key_file in todo:
@@ -187,7 +206,8 @@ def execute(layout: Layout, *, jobs: int | None = None, params: dict[str, Any] |
                     os.replace(running, kept)
                 where = (f"cell {result['cell']} (In [{result['count']}])" if result["cell"] is not None
                          else "before or between cells")
-                failures.append(f"{rel}: {where}: {result['error']} (executed notebook: {kept.relative_to(layout.root)})")
+                failures.append(f"{rel}: {where}: {result['error']} (executed notebook: {kept}; kernel stderr: "
+                                f"{layout.logs / (nb.stem + '.stderr.log')})")
                 log(f"  FAILED      {rel} at {where}")
     layout.timings.write_text(json.dumps(timings, indent=1, sort_keys=True))
     if failures:
@@ -283,10 +303,14 @@ def build_html(layout: Layout, *, edition: str = "book", log=print) -> Path:
 
 
 def build_book(root: Path | str = ".", *, edition: str = "book", jobs: int | None = None, force: bool = False,
-               log=print) -> Path:
-    """The whole pipeline: execute (cached, parallel), stage, provenance, render. Returns ``index.html``."""
-    layout = Layout(Path(root).resolve())
-    execute(layout, jobs=jobs, force=force, log=log)
+               params: dict[str, Any] | None = None, build_dir: Path | None = None, log=print) -> Path:
+    """The whole pipeline: execute (cached, parallel), stage, provenance, render. Returns ``index.html``.
+
+    ``params`` are passed to every chapter's ``parameters`` cell (e.g. ``{"fast": True}``);
+    ``build_dir`` replaces ``root/_build`` as the output folder.
+    """
+    layout = Layout(Path(root).resolve(), None if build_dir is None else Path(build_dir).resolve())
+    execute(layout, jobs=jobs, force=force, params=params, log=log)
     stage(layout)
     write_provenance(layout)
     return build_html(layout, edition=edition, log=log)

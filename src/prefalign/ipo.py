@@ -8,7 +8,10 @@ For a preference matrix ``P`` (``K x K``), a sampler ``μ`` and a reference ``π
 
 * population loss  ``L(π; μ) = Σ_{y,y'} μ_y μ_{y'} (h_π(y, y') - β (P[y, y'] - ½))²`` with
   ``h_π(y, y') = log(π_y/π_ref,y) - log(π_{y'}/π_ref,y')``;
-* closed form (full-support μ)  ``π* ∝ π_ref ⊙ exp(β P μ)``, i.e. ``log(π*/π_ref) = β P μ + c``.
+* closed form (full-support μ)  ``π* ∝ π_ref ⊙ exp(β P μ)``, i.e. ``log(π*/π_ref) = β P μ + c``;
+* samplers chosen for their optimum: the instance-dependent :func:`smith_sampler`, the linear
+  program :func:`order_preserving_sampler`, and the self-consistent on-policy optimum
+  :func:`onpolicy_optimum` (``π = π*(μ = π)``).
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import minimize
+from scipy.optimize import linprog, minimize
 from scipy.special import logsumexp
 
-from prefalign import preferences, validation
+from prefalign import preferences, social_choice, validation
 
 
 def _inputs(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None, beta: ArrayLike):
@@ -72,6 +75,18 @@ def ipo_optimum(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None, beta:
     """
     Q, m, r, b = _inputs(P, mu, ref, beta)
     _require_full_support(m)
+    return np.exp(log_optimum(Q, m, np.log(r), b))
+
+
+def objective_maximiser(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None, beta: ArrayLike = 1.0) -> np.ndarray:
+    """The maximiser ``π* ∝ π_ref ⊙ exp(β P μ)`` of IPO's objective ``J(π) = πᵀPμ - KL(π ‖ π_ref)/β``, for *any* ``μ``.
+
+    Same shapes and formula as :func:`ipo_optimum`, but ``μ`` may lack full support: ``J`` has this
+    unique maximiser for every ``μ ∈ Δ_K`` (Gibbs variational principle). For full-support ``μ`` it
+    is the population-loss minimiser; otherwise it is the one loss minimiser whose implicit reward
+    follows ``β (Pμ)_i`` on the unsampled responses too (the loss alone leaves them undetermined).
+    """
+    Q, m, r, b = _inputs(P, mu, ref, beta)
     return np.exp(log_optimum(Q, m, np.log(r), b))
 
 
@@ -249,3 +264,211 @@ def sampled_optimum(pairs: ArrayLike, K: int, ref: ArrayLike | None = None, beta
         return float(np.sum(weights * ((x[:, None] - x[None, :]) - b / 2) ** 2))
 
     return _minimize_logits(loss, K, log_ref)
+
+
+def _single(P: ArrayLike) -> np.ndarray:
+    Q = preferences.validate(P)
+    if Q.ndim != 2:
+        raise ValueError(f"P must be a single K x K matrix here, got shape {Q.shape}")
+    return Q
+
+
+@dataclass(frozen=True)
+class SmithLottery:
+    """The ingredients of the instance-dependent sampler of :func:`smith_lottery`.
+
+    ``members``: the Smith set ``S``. ``q`` (shape ``(K,)``, zero off ``S``): a maximal lottery of the
+    reversed preferences on ``S``, i.e. ``Σ_{m∈S} P[s, m] q_m >= ½`` for every ``s ∈ S``.
+    ``eps_bound``: the largest ``ε̄`` such that ``(1-ε) q + ε u`` keeps every member above every
+    non-member for all ``0 <= ε < ε̄``. With ``δ_so = (Pq)_s - (Pq)_o > 0`` and
+    ``υ_so = (Pu)_s - (Pu)_o`` the score gap is ``(1-ε) δ_so + ε υ_so``, so
+    ``ε̄ = min_{υ_so < 0} δ_so / (δ_so - υ_so)``, and 1 when no ``υ_so`` is negative.
+    """
+
+    members: list[int]
+    q: np.ndarray
+    eps_bound: float
+
+    def sampler(self, eps: float | None = None) -> np.ndarray:
+        """``μ = (1-ε) q + ε u``; ``eps`` must lie in ``[0, eps_bound)``; ``None`` takes ``eps_bound / 2``."""
+        e = self.eps_bound / 2 if eps is None else float(validation.finite_array(eps, "eps"))
+        if not 0.0 <= e < self.eps_bound:
+            raise ValueError(
+                f"eps must lie in [0, {self.eps_bound:.6g}) for this P (beyond it a non-member of the Smith set can "
+                f"catch up with a member; see SmithLottery.eps_bound), got {e:g}"
+            )
+        return (1.0 - e) * self.q + e / self.q.size
+
+
+def smith_lottery(P: ArrayLike) -> SmithLottery:
+    """Smith set, reversed maximal lottery on it and the bound on the uniform share; see :class:`SmithLottery`.
+
+    ``q`` comes from the LP of :func:`prefalign.social_choice.maximal_lottery` applied to
+    ``P[S, S]ᵀ`` (``q = e_c`` without an LP when ``S = {c}`` is a Condorcet winner). Raises
+    ``RuntimeError`` if the LP's round-off leaves a non-member level with a member under ``q``
+    (possible only when a non-member loses to a member by less than about 1e-9).
+    """
+    Q = _single(P)
+    K = Q.shape[0]
+    S = social_choice.smith_set(Q)
+    q = np.zeros(K)
+    q[S] = 1.0 if len(S) == 1 else social_choice.maximal_lottery(Q[np.ix_(S, S)].T)
+    inside = np.zeros(K, dtype=bool)
+    inside[S] = True
+    if inside.all():
+        return SmithLottery(members=S, q=q, eps_bound=1.0)
+    on_q, on_u = Q @ q, Q.mean(axis=1)
+    delta = on_q[inside][:, None] - on_q[~inside][None, :]
+    drift = on_u[inside][:, None] - on_u[~inside][None, :]
+    if delta.min() <= 0:
+        raise RuntimeError(
+            f"the Smith lottery LP was not accurate enough: a non-member scores within {-delta.min():.3g} "
+            "of a member under q (an outsider loses to the Smith set by less than the LP's tolerance)"
+        )
+    against = drift < 0
+    bound = float(np.min(delta[against] / (delta[against] - drift[against]))) if against.any() else 1.0
+    return SmithLottery(members=S, q=q, eps_bound=bound)
+
+
+def smith_sampler(P: ArrayLike, eps: float | None = None) -> np.ndarray:
+    """The instance-dependent sampler that puts the Smith set on top: ``μ = (1-ε) q + ε u``, shape ``(K,)``.
+
+    ``q`` is supported on the Smith set ``S`` of ``P`` and is a maximal lottery of the *reversed*
+    preferences there: ``Σ_{m∈S} P[s, m] q_m >= ½`` for every ``s ∈ S`` (every member wins at least
+    half the time against ``q``; ``q = e_c`` for a Condorcet winner ``c``). Every non-member loses to
+    every member, so ``(Pq)_o < ½ <= (Pq)_s``: IPO's optimum ranks the Smith set on top. Mixing in
+    ``ε`` of the uniform sampler ``u`` gives full support for ``ε > 0`` and keeps the guarantee for
+    ``0 <= ε < ε̄``; other values of ``eps`` raise ``ValueError``. The default ``eps = None`` takes
+    ``ε̄/2``. ``ε̄`` and ``q`` are in :func:`smith_lottery` (one LP serves many ε).
+    """
+    return smith_lottery(P).sampler(eps)
+
+
+@dataclass(frozen=True)
+class OrderPreservingSampler:
+    """The answer of :func:`order_preserving_sampler` for a transitive ``P`` with order ``order``.
+
+    ``margin`` is ``t* = max_{μ∈Δ_K} min_a [(Pμ)_{o_a} - (Pμ)_{o_{a+1}}]`` and ``mu_lp`` a maximiser
+    (it may lack full support). An order-preserving full-support sampler exists iff ``t* > 0``
+    (decided to the LP's accuracy, about 1e-9); then ``mu`` is one, ``(1-η) mu_lp + η u`` with
+    ``η = t*/(2(1 + t*))``, whose margin is at least ``t*/2``. Otherwise ``mu`` is ``None``.
+    """
+
+    order: list[int]
+    margin: float
+    mu_lp: np.ndarray
+    mu: np.ndarray | None
+
+    @property
+    def exists(self) -> bool:
+        return self.margin > 0
+
+
+def order_preserving_sampler(P: ArrayLike) -> OrderPreservingSampler:
+    """Decide by a linear program whether some full-support sampler makes IPO's optimum order-preserving.
+
+    For transitive ``P`` with order ``o`` (``K >= 2``) and a uniform reference, ``π*(μ)`` is
+    order-preserving iff every consecutive margin ``(Pμ)_{o_a} - (Pμ)_{o_{a+1}}`` is positive. The LP
+    ``max t`` s.t. ``(P_{o_a,:} - P_{o_{a+1},:}) μ >= t`` for ``a = 1..K-1``, ``μ ∈ Δ_K`` (HiGHS) gives
+    the best margin; see :class:`OrderPreservingSampler`. Raises ``ValueError`` if ``P`` is not transitive.
+    """
+    Q = _single(P)
+    K = Q.shape[0]
+    if K < 2:
+        raise ValueError(f"P must have K >= 2 responses for an order to be preserved, got K = {K}")
+    order = preferences.transitive_order(Q)
+    if order is None:
+        raise ValueError("P must be transitive (its majority relation a strict linear order) to ask for order preservation")
+    D = Q[order[:-1]] - Q[order[1:]]
+    c = np.zeros(K + 1)
+    c[-1] = -1.0
+    res = linprog(
+        c, A_ub=np.hstack([-D, np.ones((K - 1, 1))]), b_ub=np.zeros(K - 1),
+        A_eq=np.hstack([np.ones((1, K)), np.zeros((1, 1))]), b_eq=[1.0],
+        bounds=[(0, None)] * K + [(None, None)], method="highs",
+    )
+    if res.status != 0:
+        raise RuntimeError(f"order-preservation LP failed: {res.message}")
+    mu_lp = np.clip(res.x[:K], 0.0, None)  # HiGHS can return round-off like -1e-17
+    mu_lp = mu_lp / mu_lp.sum()
+    margin = float(np.min(D @ mu_lp))
+    mu = None
+    if margin > 0:
+        eta = margin / (2.0 * (1.0 + margin))
+        mu = (1.0 - eta) * mu_lp + eta / K
+    return OrderPreservingSampler(order=order, margin=margin, mu_lp=mu_lp, mu=mu)
+
+
+def onpolicy_optimum(P: ArrayLike, ref: ArrayLike | None = None, beta: ArrayLike = 1.0, *,
+                     start: ArrayLike | None = None, tol: float = 1e-12, max_iter: int = 100) -> np.ndarray:
+    """The self-consistent on-policy optimum: the policy ``π`` that is IPO's optimum for the sampler ``μ = π``.
+
+    Solves ``π = softmax(log π_ref + β P π)``. Shapes as in :func:`ipo_optimum` (``P (..., K, K)``,
+    ``ref (..., K)`` or ``None`` = uniform, ``beta`` scalar or ``(...)``); returns ``π`` of shape
+    ``(..., K)``, always in the interior of the simplex.
+
+    **Existence and uniqueness.** A solution exists and is unique for every ``P`` and every
+    ``β > 0``: ``(π, π)`` is then the saddle point of the strictly concave-convex game
+    ``xᵀ(P - ½11ᵀ)y - KL(x‖π_ref)/β + KL(y‖π_ref)/β``, which has exactly one (proof in the book's
+    chapter "Concentration under skewed and on-policy sampling"). When ``β ‖P - ½11ᵀ‖₂ / 2 < 1``
+    the plain iteration ``π ← softmax(log π_ref + β P π)`` is moreover a contraction in the logits
+    and converges from anywhere; beyond that it may circle, but the solution is still unique.
+
+    **Method.** Damped Newton on the logits ``z``: ``F(z) = z - log π_ref - β A softmax(z) = 0`` with
+    ``A = P - ½11ᵀ``. The Jacobian ``I - β A C(π)``, ``C(π) = diag(π) - ππᵀ``, is never singular (the
+    eigenvalues of ``A C(π)`` are purely imaginary), and a backtracking line search on ``‖F‖₂``
+    makes every step decrease it. Start: ``start`` (an interior policy) or, by default, the one-step
+    on-policy optimum ``softmax(log π_ref + β P π_ref)``. Converged when
+    ``max_i |F_i| <= tol · (1 + β)`` for every problem of the batch; otherwise, after ``max_iter``
+    Newton steps, ``RuntimeError`` reports the largest residual.
+    """
+    Q = preferences.validate(P)
+    K = Q.shape[-1]
+    if ref is None:
+        log_ref = np.full(K, -np.log(K))
+    else:
+        r = validation.probability_vector(ref, "ref", positive=True)
+        validation.same_size(K, r, "ref")
+        log_ref = np.log(r)
+    b = validation.positive(beta, "beta")
+    tol = float(validation.positive(tol, "tol"))
+    max_iter = validation.count(max_iter, "max_iter")
+    shape = np.broadcast_shapes(Q.shape[:-2], log_ref.shape[:-1], b.shape)
+    A = np.broadcast_to(Q - 0.5, shape + (K, K))
+    log_ref = np.broadcast_to(log_ref, shape + (K,))
+    bb = np.broadcast_to(b, shape)[..., None]
+    if start is None:
+        z = log_ref + bb * np.einsum("...ij,...j->...i", A, np.exp(log_ref))
+    else:
+        s = validation.probability_vector(start, "start", positive=True)
+        validation.same_size(K, s, "start")
+        z = np.broadcast_to(np.log(s), shape + (K,)).copy()
+
+    def residual(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pi = np.exp(z - logsumexp(z, axis=-1, keepdims=True))
+        return pi, z - log_ref - bb * np.einsum("...ij,...j->...i", A, pi)
+
+    limit = tol * (1.0 + np.broadcast_to(b, shape))
+    eye = np.eye(K)
+    pi, F = residual(z)
+    for _ in range(max_iter + 1):
+        err = np.max(np.abs(F), axis=-1)
+        active = err > limit
+        if not active.any():
+            return pi
+        C = pi[..., :, None] * eye - pi[..., :, None] * pi[..., None, :]
+        step = np.linalg.solve(eye - bb[..., None] * (A @ C), -F[..., None])[..., 0]
+        norm0 = np.linalg.norm(F, axis=-1)
+        t = np.ones(shape)
+        for _ in range(60):
+            pi_try, F_try = residual(z + t[..., None] * step)
+            ok = np.linalg.norm(F_try, axis=-1) <= (1.0 - 1e-4 * t) * norm0
+            if np.all(ok | ~active):
+                break
+            t = np.where(ok | ~active, t, t / 2)
+        move = (active & ok)[..., None]
+        z = np.where(move, z + t[..., None] * step, z)
+        pi, F = np.where(move, pi_try, pi), np.where(move, F_try, F)
+    worst = float(np.max(np.abs(F)))
+    raise RuntimeError(f"onpolicy_optimum did not converge in {max_iter} Newton steps: max residual {worst:.3g} "
+                       f"> tol * (1 + beta) (tol = {tol:g})")

@@ -239,6 +239,104 @@ def random_cyclic(K: int, rng: np.random.Generator, *, max_tries: int = 10_000) 
     raise RuntimeError(f"no cyclic matrix with K={K} found in {max_tries} draws")
 
 
+def linear(x: ArrayLike) -> np.ndarray:
+    """The linear preference matrix ``P[i, k] = ½ + x_i - x_k`` (shape ``(K, K)`` from ``x`` of shape ``(K,)``).
+
+    Valid iff ``max(x) - min(x) <= 1/2``. It is the only kind of preference matrix in which
+    ``P[i, k] - P[j, k]`` does not depend on ``k``, so every logit gap of IPO's optimum is the same for
+    every sampler (see :mod:`prefalign.concentration`).
+    """
+    v = validation.finite_array(x, "x", ndim_min=1)
+    if v.ndim != 1 or v.size == 0:
+        raise ValueError(f"x must be a non-empty vector of shape (K,), got shape {v.shape}")
+    spread = float(v.max() - v.min())
+    if spread > 0.5:
+        raise ValueError(f"x must have max(x) - min(x) <= 0.5 so that entries lie in [0, 1], got {spread:g}")
+    return 0.5 + v[:, None] - v[None, :]
+
+
+def fooling_matrix(mu: ArrayLike, eps: float | None = None) -> np.ndarray:
+    """A transitive ``P`` whose IPO optimum under the sampler ``μ`` puts the Condorcet winner second.
+
+    Let ``c`` and ``d`` be the two responses with the least mass under ``μ`` (``K >= 3``; ties
+    broken by index, ``c`` first) and ``o_1 < o_2 < ...`` the others. ``P`` has the strict order
+    ``c, d, o_1, o_2, ...``: ``c`` beats everyone by a hair, ``P[c, j] = ½ + ε``; ``d`` beats every
+    ``o`` for sure, ``P[d, o] = 1``; and ``P[o_a, o_b] = 1`` for ``a < b``. Then
+
+    ``(Pμ)_d - (Pμ)_c = ½ (1 - μ_c - μ_d) - ε > 0``,
+
+    so IPO's optimum (uniform reference, any β > 0) ranks ``d`` above the Condorcet winner ``c``.
+    ``eps`` must lie in ``(0, ½ (1 - μ_c - μ_d))``; the default is ``(1 - μ_c - μ_d) / 4``, which is
+    at least 1/12 because ``μ_c + μ_d <= 2/K <= 2/3``. ``μ`` may lack full support.
+    """
+    m = validation.probability_vector(mu, "mu")
+    if m.ndim != 1 or m.size < 3:
+        raise ValueError(f"mu must be a single sampler of shape (K,) with K >= 3, got shape {m.shape}")
+    K = m.size
+    c, d = (int(i) for i in np.argsort(m, kind="stable")[:2])
+    room = 0.5 * (1.0 - m[c] - m[d])
+    if eps is None:
+        eps = room / 2
+    eps = float(validation.finite_array(eps, "eps"))
+    if not 0.0 < eps < room:
+        raise ValueError(f"eps must lie in (0, (1 - mu_c - mu_d)/2) = (0, {room:.6g}) for this mu, got {eps:g}")
+    order = [c, d] + [i for i in range(K) if i not in (c, d)]
+    P = np.full((K, K), 0.5)
+    for a, i in enumerate(order):
+        for j in order[a + 1:]:
+            P[i, j] = 0.5 + eps if i == c else 1.0
+            P[j, i] = 1.0 - P[i, j]
+    return P
+
+
+def random_transitive(K: int, rng: np.random.Generator) -> np.ndarray:
+    """A random transitive ``K x K`` matrix with order ``0, 1, ..., K-1`` (best first).
+
+    Entries above the diagonal are i.i.d. uniform on (½, 1]; nothing else is imposed, so for
+    ``K >= 3`` the matrix is usually not strongly transitive.
+    """
+    K = validation.count(K, "K")
+    P = np.full((K, K), 0.5)
+    iu = np.triu_indices(K, k=1)
+    P[iu] = 1.0 - 0.5 * rng.uniform(0.0, 1.0, size=len(iu[0]))
+    P.T[iu] = 1.0 - P[iu]
+    return P
+
+
+def random_with_smith_set(K: int, size: int, rng: np.random.Generator, *, max_tries: int = 10_000) -> np.ndarray:
+    """A random ``K x K`` matrix whose Smith set has exactly ``size`` members (``1 <= size <= K``).
+
+    The members are a uniformly random subset. Each member beats each non-member with probability
+    uniform on (½, 1]; pairs of non-members are uniform on [0, 1]. Inside the set: nothing for
+    ``size = 1`` (a Condorcet winner); an exact tie ``P = ½`` for ``size = 2`` (without a tie one of
+    two responses would dominate alone); for ``size >= 3`` a random matrix drawn until its own Smith
+    set is all of it (at most ``max_tries`` draws, then ``RuntimeError``).
+    """
+    K = validation.count(K, "K")
+    size = validation.count(size, "size")
+    if size > K:
+        raise ValueError(f"size must be <= K = {K}, got {size}")
+    from prefalign import social_choice  # imported here: social_choice itself imports this module
+
+    members = np.sort(rng.permutation(K)[:size])
+    outsiders = np.setdiff1d(np.arange(K), members)
+    P = random_preference_matrix(K, rng)
+    if size == 2:
+        P[members[0], members[1]] = P[members[1], members[0]] = 0.5
+    elif size >= 3:
+        for _ in range(max_tries):
+            inner = random_preference_matrix(size, rng)
+            if len(social_choice.smith_set(inner)) == size:
+                break
+        else:
+            raise RuntimeError(f"no {size} x {size} matrix with a full Smith set found in {max_tries} draws")
+        P[np.ix_(members, members)] = inner
+    win = 1.0 - 0.5 * rng.uniform(0.0, 1.0, size=(size, outsiders.size))
+    P[np.ix_(members, outsiders)] = win
+    P[np.ix_(outsiders, members)] = 1.0 - win.T
+    return P
+
+
 STRUCTURES = ("cyclic", "strongly transitive", "neither")
 """The three classes of :func:`structure`: they are disjoint (a cyclic tournament is not transitive)."""
 

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import linprog
 
-from prefalign import preferences
+from prefalign import preferences, validation
 
 
 def _single(P: ArrayLike) -> np.ndarray:
@@ -88,3 +88,59 @@ def maximal_lottery(P: ArrayLike) -> np.ndarray:
         raise RuntimeError(f"maximal-lottery LP failed: {res.message}")
     p = np.clip(res.x[:K], 0.0, None)  # HiGHS can return round-off like -1e-17
     return p / p.sum()
+
+
+def _policy(pi: ArrayLike, K: int) -> np.ndarray:
+    p = validation.probability_vector(pi, "pi")
+    validation.same_size(K, p, "pi")
+    return p
+
+
+def _verdict(holds: np.ndarray) -> bool | np.ndarray:
+    return bool(holds) if holds.ndim == 0 else holds
+
+
+def is_condorcet_top(pi: ArrayLike, P: ArrayLike) -> bool | np.ndarray:
+    """Condorcet-top: if ``P`` has a Condorcet winner ``c``, then ``π_c > π_j`` for every ``j != c``.
+
+    True when there is no Condorcet winner (the property then asks nothing). Strict: a tie with
+    the winner is a violation. ``pi`` is a policy of shape ``(K,)`` (returns a ``bool``) or a batch
+    ``(..., K)`` of policies for the same ``P`` (returns a boolean array of shape ``(...)``).
+    """
+    Q = _single(P)
+    p = _policy(pi, Q.shape[0])
+    c = condorcet_winner(Q)
+    if c is None:
+        return _verdict(np.ones(p.shape[:-1], dtype=bool))
+    return _verdict(np.all(np.delete(p, c, axis=-1) < p[..., c:c + 1], axis=-1))
+
+
+def is_smith_top(pi: ArrayLike, P: ArrayLike) -> bool | np.ndarray:
+    """Smith-top: every member ``s`` of the Smith set has ``π_s > π_o`` for every non-member ``o``.
+
+    True when the Smith set is all of the responses. Strict: ties across the boundary are
+    violations. With a Condorcet winner (Smith set ``{c}``) this is Condorcet-top. ``pi``: one
+    policy ``(K,)`` or a batch ``(..., K)``, as in :func:`is_condorcet_top`.
+    """
+    Q = _single(P)
+    p = _policy(pi, Q.shape[0])
+    inside = np.zeros(Q.shape[0], dtype=bool)
+    inside[smith_set(Q)] = True
+    if inside.all():
+        return _verdict(np.ones(p.shape[:-1], dtype=bool))
+    return _verdict(p[..., inside].min(axis=-1) > p[..., ~inside].max(axis=-1))
+
+
+def is_order_preserving(pi: ArrayLike, P: ArrayLike) -> bool | np.ndarray:
+    """Order preservation for a transitive ``P`` with order ``o``: ``π_{o_1} > π_{o_2} > ... > π_{o_K}``.
+
+    Defined only for transitive ``P`` (see :func:`prefalign.preferences.transitive_order`); raises
+    ``ValueError`` otherwise. Strict: equal probabilities for two responses violate it. ``pi``: one
+    policy ``(K,)`` or a batch ``(..., K)``, as in :func:`is_condorcet_top`.
+    """
+    Q = _single(P)
+    p = _policy(pi, Q.shape[0])
+    order = preferences.transitive_order(Q)
+    if order is None:
+        raise ValueError("P must be transitive (its majority relation a strict linear order) for order preservation to be defined")
+    return _verdict(np.all(np.diff(p[..., order], axis=-1) < 0, axis=-1))
