@@ -237,3 +237,18 @@ def random_cyclic(K: int, rng: np.random.Generator, *, max_tries: int = 10_000) 
         if is_cyclic(P):
             return P
     raise RuntimeError(f"no cyclic matrix with K={K} found in {max_tries} draws")
+
+
+def dominance_margins(P: ArrayLike, top: int) -> np.ndarray:
+    """``δ_j = min_k (P[top, k] - P[j, k])``: by how much response ``top`` row-dominates each ``j``.
+
+    Shape ``(K,)`` with ``δ_top = 0``. For every sampler μ, ``(Pμ)_top - (Pμ)_j >= δ_j``. If P is
+    strictly strongly transitive with best response ``top``, every ``δ_j`` (``j ≠ top``) is ``> 0``.
+    """
+    Q = validate(P)
+    if Q.ndim != 2:
+        raise ValueError(f"P must be a single K x K matrix here, got shape {Q.shape}")
+    top = validation.count(top, "top", minimum=0)
+    if top >= Q.shape[0]:
+        raise ValueError(f"top must be a response index in [0, {Q.shape[0] - 1}], got {top}")
+    return (Q[top] - Q).min(axis=1)

@@ -65,3 +65,22 @@ def tv_distance(p: ArrayLike, q: ArrayLike) -> np.ndarray:
     b = validation.probability_vector(q, "q")
     validation.same_size(a.shape[-1], b, "q", against="p")
     return 0.5 * np.abs(a - b).sum(axis=-1)
+
+
+def entropy_from_log(log_pi: ArrayLike) -> np.ndarray:
+    """Shannon entropy ``H(π) = -Σ_i π_i log π_i`` in nats, from log-probabilities, along the last axis.
+
+    For policies that have (nearly) collapsed onto one response, where ``π`` itself would lose the
+    small entries: with ``m`` the largest entry and ``s = Σ_{i≠m} π_i``,
+    ``H = Σ_{i≠m} π_i (-log π_i) + (1 - s)(-log1p(-s))``. Every term is ``>= 0``, so the result
+    is never negative, and it keeps full relative precision down to entries of 1e-300 and below
+    (``H([log(1 - 2e-300), log 1e-300, log 1e-300]) ≈ 1.38e-297``). ``log_pi`` is validated
+    with :func:`prefalign.validation.log_probability_vector`.
+    """
+    lp = validation.log_probability_vector(log_pi, "log_pi")
+    top = np.argmax(lp, axis=-1)[..., None]
+    rest = np.ones(lp.shape, dtype=bool)
+    np.put_along_axis(rest, top, False, axis=-1)
+    p = np.where(rest, np.exp(lp), 0.0)
+    s = p.sum(axis=-1)
+    return -(p * lp).sum(axis=-1) - (1.0 - s) * np.log1p(-s)
