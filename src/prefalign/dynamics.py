@@ -577,6 +577,15 @@ def oscillation_threshold(a: ArrayLike, alpha: ArrayLike, beta: ArrayLike, lam: 
     return validation.unit_interval(alpha, "alpha") ** 2 + _cycle_a(a) ** 2 * g**2 / 3.0
 
 
+def oscillation_boundary(a: ArrayLike, alpha: ArrayLike) -> np.ndarray:
+    """The signal strength ``βλ = √(3(1-α²))/a`` at which ``α² + a²β²λ²/3 = 1`` on ``P_a`` (a > 0):
+    uniform is stable below it and unstable above it."""
+    arr = _cycle_a(a)
+    if np.any(arr <= 0):
+        raise ValueError("a must be > 0 for a boundary (P_0 is all ties and never oscillates), got 0")
+    return np.sqrt(3.0 * (1.0 - validation.unit_interval(alpha, "alpha") ** 2)) / arr
+
+
 def uniform_rotation_angle(a: ArrayLike, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike) -> np.ndarray:
     """Rotation per round of the linearised map at uniform on ``P_a``: ``φ = arctan(βλa / (√3 α))`` in
     radians (``π/2`` at α = 0): the argument of the eigenvalue ``α + iβλa/√3``."""

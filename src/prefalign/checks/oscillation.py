@@ -203,7 +203,7 @@ def hedge_kl_increment(seed: int = DEFAULT_SEED, fast: bool = False, a: float = 
     P = preferences.cyclic(a)
     run = dynamics.simulate(P, alpha=1.0, beta=bl / lam, lam=lam, init=init, steps=T)
     lp = run.log_pi
-    kl = -np.log(3.0) - lp.mean(axis=-1)  # KL(u‖π) = Σ u log u − Σ u log π
+    kl = simplex.kl_from_log(np.log(simplex.uniform(3)), lp)
     pi = np.exp(lp[:, :-1, :])
     gap = logsumexp(lp[:, :-1, :] + bl[:, None, None] * (pi @ preferences.skew(P).T), axis=-1)
     scale = 1.0 + np.abs(kl[:, 1:])
