@@ -2,7 +2,9 @@
 
 Round ``t`` trains IPO with the reference ``π_ref^(t) ∝ π_t^α π_ref^(1-α)`` (weight α on the
 current policy) and the sampler ``μ_t = λ π_t + (1-λ) π_0`` (on-policy share λ, offline sampler
-``π_0``); the next policy is IPO's closed-form optimum (:func:`prefalign.ipo.log_optimum`):
+``π_0``); the next policy is IPO's closed-form optimum (the formula of
+:func:`prefalign.ipo.log_optimum`, written here as an in-place batched round; the check
+``lem-osc-round`` compares the two):
 
     log π_{t+1} = α log π_t + (1-α) log π_ref + β P μ_t - logsumexp(·).
 
@@ -608,7 +610,7 @@ def collapse_bound(P: ArrayLike, top: int, strength: ArrayLike, base: ArrayLike 
     An upper bound on ``1 - π_top`` for every policy with
     ``log(π_top/π_j) >= log(base_top/base_j) + strength · δ_j``: the MRS-IPO fixed point
     (``strength = β/(1-α)``, ``base = π_ref``) and the round-``t`` policy at α = 1
-    (``strength = βt``, ``base = π_0``'s initial policy), whatever the sampler. ``strength``
+    (``strength = βt``, ``base`` = the starting policy), whatever the sampler. ``strength``
     (>= 0) may be an array; ``base`` (interior, default uniform) has shape ``(K,)``.
     """
     delta = preferences.dominance_margins(P, top)

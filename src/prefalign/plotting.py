@@ -84,15 +84,17 @@ def simplex_trajectory(ax: Axes, pi: ArrayLike, color, *, label: str | None = No
 
 
 def phase_diagram(ax: Axes, x: ArrayLike, y: ArrayLike, values: ArrayLike, *, label: str, norm=None,
-                  cmap: str = "mako_r"):
+                  cmap="mako_r", extend: str = "neither"):
     """Colour a grid of values over the plane: ``values[i, j]`` at ``(x[j], y[i])``, with a colour bar
-    labelled ``label`` (say what the colour means and its unit). Returns the colour bar."""
+    labelled ``label`` (say what the colour means and its unit). ``cmap`` is a name or a colormap
+    (e.g. with an ``under`` colour, shown on the bar with ``extend="min"``). Returns the colour bar."""
     xs = validation.finite_array(x, "x", ndim_min=1)
     ys = validation.finite_array(y, "y", ndim_min=1)
     v = np.asarray(values, dtype=float)
     if v.shape != (ys.size, xs.size):
         raise ValueError(f"values must have shape (len(y), len(x)) = {(ys.size, xs.size)}, got {v.shape}")
     mesh = ax.pcolormesh(xs, ys, v, shading="nearest", cmap=cmap, norm=norm, rasterized=True)
-    bar = ax.figure.colorbar(mesh, ax=ax, pad=0.02)
+    ax.grid(False)
+    bar = ax.figure.colorbar(mesh, ax=ax, pad=0.02, extend=extend)
     bar.set_label(label)
     return bar
