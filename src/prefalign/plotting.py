@@ -62,3 +62,39 @@ def simplex_axes(ax: Axes, labels: tuple[str, str, str] = ("response 1", "respon
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
+
+
+def simplex_trajectory(ax: Axes, pi: ArrayLike, color, *, label: str | None = None, dots: float = 3.0,
+                       line_rounds: int | None = None) -> None:
+    """Draw a trajectory of policies on ternary axes (see :func:`simplex_axes`).
+
+    ``pi`` has shape ``(T, 3)``, rounds in order. Each round is a small dot, the start an open
+    circle and the last round a larger filled dot. Faint lines join successive rounds up to round
+    ``line_rounds`` (all rounds if ``None``, none if 0): a map may jump far in one round, so lines
+    over a long cycle can fill an area that the orbit itself never visits.
+    """
+    xy = simplex_xy(pi)
+    if xy.ndim != 2:
+        raise ValueError(f"pi must be one trajectory of shape (T, 3), got shape {np.shape(pi)}")
+    joined = xy if line_rounds is None else xy[: validation.count(line_rounds, "line_rounds", minimum=0) + 1]
+    ax.plot(joined[:, 0], joined[:, 1], color=color, lw=0.6, alpha=0.45)
+    ax.scatter(xy[:, 0], xy[:, 1], s=dots, color=color, lw=0, label=label)
+    ax.plot(*xy[0], "o", mfc="white", mec=color, ms=6, zorder=3)
+    ax.plot(*xy[-1], "o", color=color, mec="white", ms=6, zorder=3)
+
+
+def phase_diagram(ax: Axes, x: ArrayLike, y: ArrayLike, values: ArrayLike, *, label: str, norm=None,
+                  cmap="mako_r", extend: str = "neither"):
+    """Colour a grid of values over the plane: ``values[i, j]`` at ``(x[j], y[i])``, with a colour bar
+    labelled ``label`` (say what the colour means and its unit). ``cmap`` is a name or a colormap
+    (e.g. with an ``under`` colour, shown on the bar with ``extend="min"``). Returns the colour bar."""
+    xs = validation.finite_array(x, "x", ndim_min=1)
+    ys = validation.finite_array(y, "y", ndim_min=1)
+    v = np.asarray(values, dtype=float)
+    if v.shape != (ys.size, xs.size):
+        raise ValueError(f"values must have shape (len(y), len(x)) = {(ys.size, xs.size)}, got {v.shape}")
+    mesh = ax.pcolormesh(xs, ys, v, shading="nearest", cmap=cmap, norm=norm, rasterized=True)
+    ax.grid(False)
+    bar = ax.figure.colorbar(mesh, ax=ax, pad=0.02, extend=extend)
+    bar.set_label(label)
+    return bar

@@ -336,6 +336,21 @@ def random_with_smith_set(K: int, size: int, rng: np.random.Generator, *, max_tr
     P[np.ix_(outsiders, members)] = 1.0 - win.T
     return P
 
+def dominance_margins(P: ArrayLike, top: int) -> np.ndarray:
+    """``δ_j = min_k (P[top, k] - P[j, k])``: by how much response ``top`` row-dominates each ``j``.
+
+    Shape ``(K,)`` with ``δ_top = 0``. For every sampler μ, ``(Pμ)_top - (Pμ)_j >= δ_j``. If P is
+    strictly strongly transitive with best response ``top``, every ``δ_j`` (``j ≠ top``) is ``> 0``.
+    """
+    Q = validate(P)
+    if Q.ndim != 2:
+        raise ValueError(f"P must be a single K x K matrix here, got shape {Q.shape}")
+    top = validation.count(top, "top", minimum=0)
+    if top >= Q.shape[0]:
+        raise ValueError(f"top must be a response index in [0, {Q.shape[0] - 1}], got {top}")
+    return (Q[top] - Q).min(axis=1)
+
+
 
 STRUCTURES = ("cyclic", "strongly transitive", "neither")
 """The three classes of :func:`structure`: they are disjoint (a cyclic tournament is not transitive)."""

@@ -65,3 +65,48 @@ def tv_distance(p: ArrayLike, q: ArrayLike) -> np.ndarray:
     b = validation.probability_vector(q, "q")
     validation.same_size(a.shape[-1], b, "q", against="p")
     return 0.5 * np.abs(a - b).sum(axis=-1)
+
+
+def entropy_from_log(log_pi: ArrayLike) -> np.ndarray:
+    """Shannon entropy ``H(π) = -Σ_i π_i log π_i`` in nats, from log-probabilities, along the last axis.
+
+    For policies that have (nearly) collapsed onto one response, where ``π`` itself would lose the
+    small entries: with ``m`` the largest entry and ``s = Σ_{i≠m} π_i``,
+    ``H = Σ_{i≠m} π_i (-log π_i) + (1 - s)(-log1p(-s))``. Every term is ``>= 0``, so the result
+    is never negative, and it keeps full relative precision down to entries of 1e-300 and below
+    (``H([log(1 - 2e-300), log 1e-300, log 1e-300]) ≈ 1.38e-297``). ``log_pi`` is validated
+    with :func:`prefalign.validation.log_probability_vector`.
+    """
+    lp = validation.log_probability_vector(log_pi, "log_pi")
+    top = np.argmax(lp, axis=-1)[..., None]
+    rest = np.ones(lp.shape, dtype=bool)
+    np.put_along_axis(rest, top, False, axis=-1)
+    p = np.where(rest, np.exp(lp), 0.0)
+    s = p.sum(axis=-1)
+    return -(p * lp).sum(axis=-1) - (1.0 - s) * np.log1p(-s)
+
+
+def kl_from_log(log_p: ArrayLike, log_q: ArrayLike) -> np.ndarray:
+    """``KL(p ‖ q) = Σ_i p_i (log p_i - log q_i)`` in nats, from log-probabilities, along the last axis.
+
+    Exact for policies with entries far below 1e-300 (they enter through their logarithms);
+    both arguments are validated with :func:`prefalign.validation.log_probability_vector`.
+    """
+    lp = validation.log_probability_vector(log_p, "log_p")
+    lq = validation.log_probability_vector(log_q, "log_q")
+    validation.same_size(lp.shape[-1], lq, "log_q", against="log_p")
+    return np.sum(np.exp(lp) * (lp - lq), axis=-1)
+
+
+def entropy_bound(off_top: ArrayLike, K: int) -> np.ndarray:
+    """The largest entropy of a policy on ``K`` responses whose top response misses at most
+    ``off_top`` of the mass: ``h(e) + e log(K-1)`` with ``e = min(off_top, 1 - 1/K)`` and
+    ``h`` the binary entropy (nats). It follows from ``H(π) = h(π_1) + (1-π_1) H(π_rest)`` and
+    ``H(π_rest) <= log(K-1)``, and tends to 0 with ``off_top``.
+    """
+    K = validation.count(K, "K", minimum=2)
+    e = validation.finite_array(off_top, "off_top")
+    if np.any(e < 0):
+        raise ValueError(f"off_top must be >= 0, got {float(e.min()):g}")
+    e = np.minimum(e, 1.0 - 1.0 / K)
+    return entr(e) + entr(1.0 - e) + e * np.log(K - 1)

@@ -94,6 +94,28 @@ def count(x: int, name: str, *, minimum: int = 1) -> int:
     return int(x)
 
 
+def log_probability_vector(x: ArrayLike, name: str) -> np.ndarray:
+    """Validate log-probability vectors along the last axis (shape ``(..., K)``, ``K >= 1``).
+
+    Entries must be finite (a probability of exactly 0 has no finite log; entries far below
+    1e-300, such as -1e5, are fine) and ``logsumexp`` along the last axis must be 0 within
+    ``SUM_TOL``, i.e. ``exp(x)`` sums to 1. The array is returned unchanged.
+    """
+    arr = finite_array(x, name, ndim_min=1)
+    if arr.shape[-1] == 0:
+        raise ValueError(f"{name} must have at least one entry")
+    top = arr.max(axis=-1)
+    dev = np.abs(top + np.log(np.exp(arr - top[..., None]).sum(axis=-1)))  # |logsumexp|, max-shifted
+    if np.any(dev > SUM_TOL):
+        worst = np.unravel_index(np.argmax(dev), dev.shape)
+        where = f" at batch index {fmt_index(worst)}" if dev.ndim else ""
+        raise ValueError(
+            f"{name} must hold log-probabilities (logsumexp along the last axis = 0 within {SUM_TOL:g}); "
+            f"it is {float(dev[worst]):.6g} away from 0{where} (pass log(pi), not pi)"
+        )
+    return arr
+
+
 def fmt_value(x: object) -> str:
     """``repr`` of a table cell for error messages, with numpy scalars shown as Python values (``2.5``, not ``np.float64(2.5)``)."""
     return repr(x.item() if isinstance(x, np.generic) else x)

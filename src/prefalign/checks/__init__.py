@@ -146,6 +146,7 @@ class Report:
                          "result": "✓ pass" if r.passed else "✗ FAIL"})
         return (pd.DataFrame(rows).style.hide(axis="index")
                 .format("{:.3g}", subset=["measured", "expected"])
+                .set_properties(subset=["theorem"], **{"max-width": "8em", "overflow-wrap": "anywhere"})
                 .set_properties(subset=["compared"], **{"min-width": "12em", "text-align": "left"})
                 .set_properties(subset=["result"], **{"white-space": "nowrap"})
                 .set_table_attributes('class="prefalign-checks"'))

@@ -1,0 +1,56 @@
+"""Chapter 'Oscillation under cyclic preferences' run through papermill with small parameters."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def glued(tmp_path_factory):
+    import papermill
+
+    from conftest import BOOK
+    from prefalign.notebook import glued as read
+
+    out = tmp_path_factory.mktemp("oscillation") / "oscillation.ipynb"
+    nb = papermill.execute_notebook(
+        str(BOOK / "oscillation.ipynb"), str(out),
+        parameters={"fast": True, "seed": 7, "a": 0.3, "trajectory_rounds": 80, "hedge_rounds": 300, "hedge_signal": 1.0},
+        kernel_name="python3", cwd=str(BOOK), progress_bar=False, log_output=False, execution_timeout=600,
+    )
+    return read(nb)
+
+
+def test_checks_glued(glued):
+    assert glued["round_error"] < 1e-12 and glued["fixed_residual"] < 1e-10
+    assert glued["fd_error"] < 1e-7 and glued["eig_error"] < 1e-7 and glued["rho_error"] < 1e-12
+    assert glued["rotation_error"] < 1e-4 and glued["hedge_error"] < 1e-12
+
+
+def test_fate_grid_in_fast_mode(glued):
+    # fast mode: a 40 x 40 grid over 600 rounds; the band is ln(1/threshold)/rounds = ln(1e6)/600
+    assert glued["grid_side"] == 40 and glued["grid_points"] == 1600 and glued["grid_steps"] == 600
+    assert glued["band"] == pytest.approx(np.log(1e6) / 600, rel=1e-12)
+    assert glued["disagree_width"] <= glued["band"]
+    assert glued["stable_max_distance"] < 1e-3 < 0.05 < glued["unstable_min_distance"]
+
+
+def test_thresholds_by_hand(glued):
+    # a = 0.3: at alpha = 0 the threshold is beta*lambda = sqrt(3)/0.3; rho^2 = alpha^2 + a^2 (beta lambda)^2 / 3
+    assert glued["signal_at_alpha0"] == pytest.approx(np.sqrt(3) / 0.3, rel=1e-14)
+    assert glued["rho_base"] == pytest.approx(np.sqrt(0.2**2 + 0.09 * 2.0**2 / 3), rel=1e-14)
+    assert glued["rho_alpha"] == pytest.approx(np.sqrt(0.95**2 + 0.09 * 2.0**2 / 3), rel=1e-14)
+    assert glued["rho_signal"] == pytest.approx(np.sqrt(0.2**2 + 0.09 * 6.0**2 / 3), rel=1e-14)
+    assert glued["period_alpha0"] == pytest.approx(4.0, rel=1e-14)  # a right angle per round
+    assert glued["period_relative_error"] < 1e-4
+
+
+def test_hedge_moves_outwards(glued):
+    assert glued["hedge_rounds"] == 300
+    assert glued["hedge_kl_last"] > 10 * glued["hedge_kl_first"] > 0
+    # KL(u‖π) = -log 3 - (1/3) Σ log π_i <= -log 3 - log min π, so log min π <= -(KL + log 3)
+    assert glued["hedge_min_log10"] <= -(glued["hedge_kl_last"] + np.log(3)) / np.log(10)
+
+
+def test_figures_are_glued_as_png(glued):
+    for name in ("fig-trajectories", "fig-phase", "fig-period", "fig-hedge"):
+        assert "image/png" in glued[name]
