@@ -71,3 +71,18 @@ def samplers(draw, K: int) -> np.ndarray:
     if w.sum() == 0:
         w[draw(st.integers(0, K - 1))] = 1.0
     return w / w.sum()
+
+
+@st.composite
+def contraction_problems(draw, min_K: int = 2, max_K: int = 5):
+    """An MRS-IPO problem inside the contraction region, with its bound q = α + (βλ/2)‖P − ½11ᵀ‖₂ < 1.
+
+    Returns (P, alpha, beta, lam, ref, pi0, init, q); P is never the all-ties matrix.
+    """
+    P = draw(preference_matrices(min_K, max_K).filter(lambda M: np.abs(M - 0.5).max() > 1e-3))
+    K = P.shape[0]
+    alpha = draw(st.floats(0.0, 0.9))
+    q = draw(st.floats(alpha + 0.01, 0.95))
+    lam = draw(st.floats(0.05, 1.0))
+    beta = 2.0 * (q - alpha) / (lam * np.linalg.norm(P - 0.5, 2))
+    return P, alpha, beta, lam, draw(distributions(K)), draw(distributions(K)), draw(distributions(K)), q
