@@ -261,3 +261,14 @@ def test_fit_bradley_terry_needs_a_strongly_connected_design():
         preferences.fit_bradley_terry([[0, 0], [3, 0]])
     with pytest.raises(ValueError, match="wins must be non-negative counts"):
         preferences.fit_bradley_terry([[0, -1], [1, 0]])
+
+
+def test_mean_cycle_margin_by_hand():
+    assert preferences.mean_cycle_margin(preferences.cyclic(0.2)) == pytest.approx(0.2)
+    # Arena-like cycle: margins 0.03, 0.05, 0.01 around 0 -> 1 -> 2 -> 0; mean 0.03
+    P = np.array([[0.5, 0.53, 0.49], [0.47, 0.5, 0.55], [0.51, 0.45, 0.5]])
+    assert preferences.mean_cycle_margin(P) == pytest.approx(0.03)
+    assert preferences.mean_cycle_margin(P.T) == pytest.approx(-0.03)  # reversed orientation
+    np.testing.assert_allclose(preferences.mean_cycle_margin(np.stack([P, P.T])), [0.03, -0.03])
+    with pytest.raises(ValueError, match="P must be 3 x 3"):
+        preferences.mean_cycle_margin(np.full((4, 4), 0.5))

@@ -424,3 +424,16 @@ def fit_bradley_terry(wins: ArrayLike, ties: ArrayLike | None = None, *, tol: fl
             t /= 2
         s = s + t * step
     raise RuntimeError(f"Bradley–Terry MLE did not converge in {max_iter} Newton steps; max score-equation residual {np.max(np.abs(grad)):.3g}")
+
+
+def mean_cycle_margin(P: ArrayLike) -> np.ndarray:
+    """``ā = (A[0,1] + A[1,2] + A[2,0]) / 3`` for 3 x 3 matrices: the mean margin around the cycle 0 → 1 → 2 → 0.
+
+    ``A = P - ½11ᵀ``. Positive when that orientation wins on average, negative for 0 → 2 → 1 → 0.
+    For the 3-cycle ``P_a`` (:func:`cyclic`) it is ``a``. Shape ``(...)`` for ``P`` of shape
+    ``(..., 3, 3)``.
+    """
+    A = skew(P)
+    if A.shape[-1] != 3:
+        raise ValueError(f"P must be 3 x 3 (three responses), got shape {A.shape}")
+    return (A[..., 0, 1] + A[..., 1, 2] + A[..., 2, 0]) / 3.0
