@@ -447,3 +447,11 @@ def test_position_only_cyclic_share_by_simulation():
     assert cyclic == pytest.approx(data.position_only_cyclic_share(0.3), abs=3e-3)
     with pytest.raises(ValueError, match="tie_share must lie in"):
         data.position_only_cyclic_share(1.5)
+
+
+def test_llmfao_coverage_by_hand(crowd):
+    cov = crowd.coverage()
+    assert len(cov) == 13 and int(cov["judged"].sum()) == 2139
+    assert cov["responses"].min() == 52 and cov["responses"].max() == 59  # PROVENANCE: 52–59 responses each
+    row = cov.iloc[0]
+    assert row["share"] == pytest.approx(row["judged"] / (row["responses"] * (row["responses"] - 1) / 2))

@@ -117,6 +117,15 @@ class LLMFAO:
     prompts: pd.DataFrame
     models: pd.DataFrame
 
+    def coverage(self) -> pd.DataFrame:
+        """Per prompt: ``responses`` (answers in at least one judged pair), ``judged`` pairs, and
+        ``share`` = judged / C(responses, 2), the fraction of all pairs of answers that were judged."""
+        rows = []
+        for prompt, group in self.pairs.groupby("prompt", sort=True):
+            n = len(set(group["model_a"]) | set(group["model_b"]))
+            rows.append({"prompt": prompt, "responses": n, "judged": len(group), "share": len(group) / (n * (n - 1) / 2)})
+        return pd.DataFrame(rows).set_index("prompt")
+
     def complete_subtournaments(self, k: int = 3) -> Subtournaments:
         """Every set of ``k`` responses to one prompt whose ``k(k-1)/2`` pairs were all judged.
 
