@@ -72,6 +72,8 @@ def samplers(draw, K: int) -> np.ndarray:
         w[draw(st.integers(0, K - 1))] = 1.0
     return w / w.sum()
 
+
+@st.composite
 def contraction_problems(draw, min_K: int = 2, max_K: int = 5):
     """An MRS-IPO problem inside the contraction region, with its bound q = α + (βλ/2)‖P − ½11ᵀ‖₂ < 1.
 
