@@ -56,3 +56,17 @@ def test_one_shot_chapters_register_their_checks_with_seed_and_fast(chapter, nam
     registered = checks.registered(chapter)
     assert [c.name for c in registered] == names
     assert all({"seed", "fast"} <= c.parameters() for c in registered)
+
+
+def test_parallel_run_gives_the_same_results():
+    serial = checks.run("setting", fast=True)
+    parallel = checks.run("setting", fast=True, jobs=2)
+    assert serial.table().drop(columns="compared").equals(parallel.table().drop(columns="compared"))
+    assert [r.measured for r in serial] == [r.measured for r in parallel]
+
+
+def test_lookup_by_bare_or_qualified_name():
+    report = checks.Report([("a.x", CheckResult("a", "t", "c", 0.0, 0.0, 0.0)), ("b.x", CheckResult("b", "t", "c", 1.0, 1.0, 0.0))])
+    assert report["a.x"].measured == 0.0
+    with pytest.raises(KeyError, match="names 2 checks"):
+        report["x"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def _checks(args: argparse.Namespace) -> int:
     if args.fast:
         params["fast"] = True
     try:
-        report = checks.run(args.chapter, progress=not args.json, **params)
+        report = checks.run(args.chapter, progress=not args.json, jobs=args.jobs, **params)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     chk.add_argument("--seed", type=int, default=None, help="override every check's seed")
     chk.add_argument("--fast", action="store_true", help="small sizes (as in the test suite)")
     chk.add_argument("--json", action="store_true", help="print the results as JSON (no progress bar)")
+    chk.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: number of cores)")
     chk.set_defaults(run=_checks)
 
     fig = sub.add_parser("figures", help="regenerate figures through papermill with other parameters")

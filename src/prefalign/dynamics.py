@@ -388,7 +388,8 @@ def kappa(alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike) -> np.ndarray:
 
 
 def fixed_point(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike, ref: ArrayLike | None = None,
-                pi0: ArrayLike | None = None, tol: float = 1e-12, max_iter: int = 40) -> np.ndarray:
+                pi0: ArrayLike | None = None, init: ArrayLike | None = None, tol: float = 1e-12,
+                max_iter: int = 40) -> np.ndarray:
     """The fixed point ``log π*`` of the MRS-IPO map for α < 1, solved (not iterated), batched.
 
     A fixed point solves ``log π = log π_ref + γ P (λπ + (1-λ)π_0) + c`` with ``γ = β/(1-α)``,
@@ -409,10 +410,15 @@ def fixed_point(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLi
     once the steps stop shrinking (rounding noise, reached for κ ≳ 1e3). ``RuntimeError`` names the
     batch entry where even 0.1% increases of ``s`` fail within ``max_iter`` Newton steps.
 
+    With ``init`` (log-probabilities ``(..., K)``), Newton starts there at full scale instead of
+    following the continuation, and ``RuntimeError`` is raised where it does not converge: solving
+    from several starts is how the book checks uniqueness numerically.
+
     Returns ``(..., K)`` log-probabilities. α = 1 is refused: a fixed point would need ``P μ``
     constant, which most P do not allow.
     """
-    prob = _problem(P, alpha, beta, lam, ref, pi0)
+    extra = () if init is None else (validation.log_probability_vector(init, "init").shape[:-1],)
+    prob = _problem(P, alpha, beta, lam, ref, pi0, *extra)
     if np.any(prob.alpha >= 1):
         raise ValueError("alpha must be < 1 for fixed_point (at alpha = 1 a fixed point needs P mu constant, "
                          "which most P do not allow); got alpha = 1")
@@ -425,6 +431,14 @@ def fixed_point(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLi
     log_ref = np.broadcast_to(prob.log_ref, shape + (K,))
     offline = np.broadcast_to(((1.0 - prob.lam) * gamma)[..., None] * np.einsum("...ij,...j->...i", prob.P, prob.pi0),
                               shape + (K,))
+    if init is not None:
+        start = np.broadcast_to(np.asarray(init, dtype=float), shape + (K,))
+        z, ok = _newton(start.copy(), log_ref + offline, kap, Pb, tol, max_iter)
+        if not np.all(ok):
+            worst = np.unravel_index(np.argmin(ok), shape) if shape else ()
+            raise RuntimeError(f"fixed_point did not converge from init at batch index {validation.fmt_index(worst)} "
+                               f"within {max_iter} Newton steps; omit init to use continuation")
+        return z - logsumexp(z, axis=-1, keepdims=True)
     z = log_ref.copy()
     current = np.zeros(shape)
     first = np.minimum(1.0, 1.0 / gamma)  # the first increase of s: one unit of γ

@@ -400,7 +400,7 @@ def order_preserving_sampler(P: ArrayLike) -> OrderPreservingSampler:
 
 
 def onpolicy_optimum(P: ArrayLike, ref: ArrayLike | None = None, beta: ArrayLike = 1.0, *,
-                     start: ArrayLike | None = None, tol: float = 1e-12, max_iter: int = 100) -> np.ndarray:
+                     start: ArrayLike | None = None, tol: float = 1e-12) -> np.ndarray:
     """The self-consistent on-policy optimum: the policy ``π`` that is IPO's optimum for the sampler ``μ = π``.
 
     Solves ``π = softmax(log π_ref + β P π)``. Shapes as in :func:`ipo_optimum` (``P (..., K, K)``,
@@ -414,61 +414,14 @@ def onpolicy_optimum(P: ArrayLike, ref: ArrayLike | None = None, beta: ArrayLike
     the plain iteration ``π ← softmax(log π_ref + β P π)`` is moreover a contraction in the logits
     and converges from anywhere; beyond that it may circle, but the solution is still unique.
 
-    **Method.** Damped Newton on the logits ``z``: ``F(z) = z - log π_ref - β A softmax(z) = 0`` with
-    ``A = P - ½11ᵀ``. The Jacobian ``I - β A C(π)``, ``C(π) = diag(π) - ππᵀ``, is never singular (the
-    eigenvalues of ``A C(π)`` are purely imaginary), and a backtracking line search on ``‖F‖₂``
-    makes every step decrease it. Start: ``start`` (an interior policy) or, by default, the one-step
-    on-policy optimum ``softmax(log π_ref + β P π_ref)``. Converged when
-    ``max_i |F_i| <= tol · (1 + β)`` for every problem of the batch; otherwise, after ``max_iter``
-    Newton steps, ``RuntimeError`` reports the largest residual.
+    **Method.** It is the fixed point of the MRS-IPO map with α = 0, λ = 1, solved by
+    :func:`prefalign.dynamics.fixed_point` (damped Newton on the logits, by continuation in β, or
+    from ``start``, an interior policy, when given).
     """
-    Q = preferences.validate(P)
-    K = Q.shape[-1]
-    if ref is None:
-        log_ref = np.full(K, -np.log(K))
-    else:
-        r = validation.probability_vector(ref, "ref", positive=True)
-        validation.same_size(K, r, "ref")
-        log_ref = np.log(r)
-    b = validation.positive(beta, "beta")
-    tol = float(validation.positive(tol, "tol"))
-    max_iter = validation.count(max_iter, "max_iter")
-    shape = np.broadcast_shapes(Q.shape[:-2], log_ref.shape[:-1], b.shape)
-    A = np.broadcast_to(Q - 0.5, shape + (K, K))
-    log_ref = np.broadcast_to(log_ref, shape + (K,))
-    bb = np.broadcast_to(b, shape)[..., None]
-    if start is None:
-        z = log_ref + bb * np.einsum("...ij,...j->...i", A, np.exp(log_ref))
-    else:
+    from prefalign import dynamics
+
+    init = None
+    if start is not None:
         s = validation.probability_vector(start, "start", positive=True)
-        validation.same_size(K, s, "start")
-        z = np.broadcast_to(np.log(s), shape + (K,)).copy()
-
-    def residual(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pi = np.exp(z - logsumexp(z, axis=-1, keepdims=True))
-        return pi, z - log_ref - bb * np.einsum("...ij,...j->...i", A, pi)
-
-    limit = tol * (1.0 + np.broadcast_to(b, shape))
-    eye = np.eye(K)
-    pi, F = residual(z)
-    for _ in range(max_iter + 1):
-        err = np.max(np.abs(F), axis=-1)
-        active = err > limit
-        if not active.any():
-            return pi
-        C = pi[..., :, None] * eye - pi[..., :, None] * pi[..., None, :]
-        step = np.linalg.solve(eye - bb[..., None] * (A @ C), -F[..., None])[..., 0]
-        norm0 = np.linalg.norm(F, axis=-1)
-        t = np.ones(shape)
-        for _ in range(60):
-            pi_try, F_try = residual(z + t[..., None] * step)
-            ok = np.linalg.norm(F_try, axis=-1) <= (1.0 - 1e-4 * t) * norm0
-            if np.all(ok | ~active):
-                break
-            t = np.where(ok | ~active, t, t / 2)
-        move = (active & ok)[..., None]
-        z = np.where(move, z + t[..., None] * step, z)
-        pi, F = np.where(move, pi_try, pi), np.where(move, F_try, F)
-    worst = float(np.max(np.abs(F)))
-    raise RuntimeError(f"onpolicy_optimum did not converge in {max_iter} Newton steps: max residual {worst:.3g} "
-                       f"> tol * (1 + beta) (tol = {tol:g})")
+        init = np.log(s)
+    return np.exp(dynamics.fixed_point(P, alpha=0.0, beta=beta, lam=1.0, ref=ref, init=init, tol=tol))

@@ -336,6 +336,7 @@ def random_with_smith_set(K: int, size: int, rng: np.random.Generator, *, max_tr
     P[np.ix_(outsiders, members)] = 1.0 - win.T
     return P
 
+
 def dominance_margins(P: ArrayLike, top: int) -> np.ndarray:
     """``δ_j = min_k (P[top, k] - P[j, k])``: by how much response ``top`` row-dominates each ``j``.
 

@@ -109,13 +109,22 @@ def registered(chapter: str | None = None) -> list[Check]:
 
 
 class Report:
-    """The results of a run of checks, addressable by check name."""
+    """The results of a run of checks.
+
+    Keys are ``"<chapter>.<check>"``; a check can also be looked up by its bare name when that is
+    unambiguous (always, within one chapter).
+    """
 
     def __init__(self, results: Iterable[tuple[str, CheckResult]]):
         self._results = dict(results)
 
     def __getitem__(self, name: str) -> CheckResult:
-        return self._results[name]
+        if name in self._results:
+            return self._results[name]
+        matches = [key for key in self._results if key.split(".", 1)[1] == name]
+        if len(matches) != 1:
+            raise KeyError(f"{name!r} names {len(matches)} checks; use '<chapter>.<check>'")
+        return self._results[matches[0]]
 
     def __iter__(self):
         return iter(self._results.values())
@@ -128,8 +137,9 @@ class Report:
         return all(r.passed for r in self)
 
     def table(self) -> pd.DataFrame:
-        """One row per check (see :meth:`CheckResult.row`), indexed by check name."""
-        return pd.DataFrame([r.row() for r in self], index=pd.Index(list(self._results), name="check"))
+        """One row per check (see :meth:`CheckResult.row`), indexed by the check's name."""
+        names = [key.split(".", 1)[1] for key in self._results]
+        return pd.DataFrame([r.row() for r in self], index=pd.Index(names, name="check"))
 
     def show(self) -> "pd.io.formats.style.Styler":
         """The table for a chapter: theorem, what is compared, measured, expected, tolerance, verdict.
@@ -159,24 +169,48 @@ class Report:
             raise AssertionError("numerical checks failed:\n" + "\n".join(failed))
 
 
-def run(chapter: str | None = None, *, progress: bool = False, **params: Any) -> Report:
+def _run_one(chapter: str, name: str, kwargs: dict[str, Any]) -> CheckResult:
+    """Run one registered check (in a worker process of :func:`run`)."""
+    _load_all()
+    return _REGISTRY[chapter][name].func(**kwargs)
+
+
+def run(chapter: str | None = None, *, progress: bool = False, jobs: int = 1, **params: Any) -> Report:
     """Run the checks of ``chapter`` (all if ``None``), passing each the ``params`` it accepts.
 
     Every parameter must be accepted by at least one of the checks run (a misspelt parameter is
-    an error, not silently ignored). With ``progress``, a tqdm bar shows the checks as they run.
+    an error, not silently ignored). With ``progress``, a tqdm bar shows the checks as they
+    finish. With ``jobs > 1`` the checks run in that many worker processes (each check is
+    seeded by its own parameters, so the results do not depend on ``jobs``).
     """
     selected = registered(chapter)
     accepted = set().union(*(c.parameters() for c in selected)) if selected else set()
     unknown = sorted(set(params) - accepted)
     if unknown:
         raise ValueError(f"params {unknown} are not parameters of any check of {chapter or 'the book'}; accepted: {sorted(accepted)}")
-    iterator = selected
+    jobs = max(1, min(int(jobs), len(selected)))
+    calls = [(c.chapter, c.name, {k: v for k, v in params.items() if k in c.parameters()}) for c in selected]
+    bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(selected, desc="checks", unit="check")
-    results = []
-    for check in iterator:
-        kwargs = {k: v for k, v in params.items() if k in check.parameters()}
-        results.append((check.name, check.func(**kwargs)))
-    return Report(results)
+        bar = tqdm(total=len(calls), desc="checks", unit="check")
+    if jobs == 1:
+        results = []
+        for call in calls:
+            results.append(_run_one(*call))
+            if bar is not None:
+                bar.update()
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from multiprocessing import get_context
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_run_one, *call) for call in calls]
+            for _ in as_completed(futures):
+                if bar is not None:
+                    bar.update()
+            results = [f.result() for f in futures]
+    if bar is not None:
+        bar.close()
+    return Report((f"{chapter}.{name}", result) for (chapter, name, _), result in zip(calls, results))
