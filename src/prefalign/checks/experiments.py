@@ -121,7 +121,7 @@ def _rank_disagreements(a: np.ndarray, b: np.ndarray, tol: float = 1e-12) -> int
 def uniform_sampler_ranks_by_borda(beta: float = 4.0) -> CheckResult:
     """IPO's optimum under the uniform sampler orders the Arena top 10 and every LLMFAO triangle by Borda score."""
     top = data.arena(top=10)
-    subs = data.llmfao("crowd").complete_subtournaments(3)
+    subs = crowd_triangles()
     matrices = [top.P, *subs.P]
     disagreements = 0
     for P in matrices:
@@ -152,9 +152,15 @@ def arena_cycle() -> np.ndarray:
     return top.P[np.ix_(idx, idx)]
 
 
+@functools.lru_cache(maxsize=1)
+def crowd_triangles() -> data.Subtournaments:
+    """The crowd's complete three-response sub-tournaments (cached; its arrays must not be modified)."""
+    return data.llmfao("crowd").complete_subtournaments(3)
+
+
 def llmfao_crowd(kind: str) -> np.ndarray:
     """The crowd's complete three-response sub-tournaments of one structure, ``(m, 3, 3)``."""
-    subs = data.llmfao("crowd").complete_subtournaments(3)
+    subs = crowd_triangles()
     return subs.P[subs.structure() == kind]
 
 
@@ -289,7 +295,7 @@ def strongest_crowd_triangle(kind: str, min_votes: int = 4) -> tuple[np.ndarray,
     Cyclic: the largest ``|ā|`` (:func:`prefalign.preferences.mean_cycle_margin`); strongly
     transitive: the largest smallest margin ``min_{i<j} P[o_i, o_j] − ½`` in its order ``o``.
     """
-    subs = data.llmfao("crowd").complete_subtournaments(3)
+    subs = crowd_triangles()
     votes = subs.wins + np.swapaxes(subs.wins, 1, 2) + subs.ties
     iu = np.triu_indices(3, k=1)
     keep = np.flatnonzero((subs.structure() == kind) & (votes[:, iu[0], iu[1]].min(axis=1) >= min_votes))
