@@ -5,10 +5,11 @@ counts ``wins_a, wins_b, ties, n_total`` for the 231 unordered pairs of 22 model
 
 **What "top k" means here.** The models are ranked by their Bradley–Terry strength fitted by
 maximum likelihood (:func:`prefalign.preferences.fit_bradley_terry`) to the *decisive* votes
-(ties left out) of all 22 models, and the ``k`` strongest are kept. With ``k = 10`` this is the
-set for which the PROVENANCE file reports 18,235 ties against 36,886 decisive battles. Places 10
-and 11 (mistral-medium and claude-1) are less than one Elo point apart, and counting ties as half
-a win would swap them: the boundary of any "top 10" is a convention, not a finding.
+(ties left out) of all 22 models, and the ``k`` strongest are kept. With ``k = 10`` the set has
+exactly the counts the PROVENANCE file states for the top 10 (18,235 ties against 36,886 decisive
+battles). Places 10 and 11 (mistral-medium and claude-1) are less than one Elo point apart, and
+counting ties as half a win would swap them: the boundary of any "top 10" is a convention, not a
+finding.
 """
 
 from __future__ import annotations
