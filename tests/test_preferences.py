@@ -214,3 +214,61 @@ def test_random_with_smith_set_has_the_requested_size():
             assert len(social_choice.smith_set(P)) == size
     with pytest.raises(ValueError, match="size must be <= K = 3, got 4"):
         preferences.random_with_smith_set(3, 4, rng)
+
+
+def test_structure_labels_by_hand():
+    assert preferences.structure(preferences.cyclic(0.2)) == "cyclic"
+    assert preferences.structure(preferences.bradley_terry([2.0, 1.0, 0.0])) == "strongly transitive"
+    assert preferences.structure(np.array(THEORY_TRANSITIVE)) == "neither"  # transitive, not SST
+    assert preferences.structure(np.full((3, 3), 0.5)) == "neither"  # all ties
+    batch = np.stack([preferences.cyclic(0.2), np.full((3, 3), 0.5)]).reshape(2, 1, 3, 3)
+    labels = preferences.structure(batch)
+    assert labels.shape == (2, 1) and labels[0, 0] == "cyclic" and labels[1, 0] == "neither"
+
+
+@given(preference_matrices(min_K=3, max_K=5))
+def test_structure_agrees_with_predicates(P):
+    label = preferences.structure(P)
+    assert (label == "cyclic") == preferences.is_cyclic(P)
+    assert (label == "strongly transitive") == preferences.is_strongly_transitive(P)
+
+
+def test_fit_bradley_terry_two_players_by_hand():
+    # 3 wins to 1: s_0 - s_1 = log 3, centred: ±(log 3)/2; a tie adds half a win to each side: log(3.5/1.5)
+    np.testing.assert_allclose(preferences.fit_bradley_terry([[0, 3], [1, 0]]), [np.log(3) / 2, -np.log(3) / 2], atol=1e-12)
+    s = preferences.fit_bradley_terry([[0, 3], [1, 0]], ties=[[0, 1], [1, 0]])
+    assert s[0] - s[1] == pytest.approx(np.log(3.5 / 1.5), abs=1e-12)
+
+
+def test_fit_bradley_terry_solves_the_score_equations_on_an_incomplete_design():
+    wins = np.array([[0, 7, 0, 2], [3, 0, 5, 0], [0, 4, 0, 6], [1, 0, 9, 0]])  # pairs (0,2) and (1,3) never met
+    s = preferences.fit_bradley_terry(wins)
+    n = wins + wins.T
+    fitted = (n * preferences.bradley_terry(s)).sum(axis=1)
+    np.testing.assert_allclose(fitted, wins.sum(axis=1), atol=1e-8)  # Zermelo: expected wins = observed wins
+    assert s.sum() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_fit_bradley_terry_recovers_scores_from_large_counts():
+    true = np.array([1.0, 0.3, -0.2, -1.1])
+    wins = np.round(100_000 * preferences.bradley_terry(true))
+    np.fill_diagonal(wins, 0)
+    np.testing.assert_allclose(preferences.fit_bradley_terry(wins), true - true.mean(), atol=1e-4)
+
+
+def test_fit_bradley_terry_needs_a_strongly_connected_design():
+    with pytest.raises(ValueError, match="no chain of wins .* leads from response 0 to response 1"):
+        preferences.fit_bradley_terry([[0, 0], [3, 0]])
+    with pytest.raises(ValueError, match="wins must be non-negative counts"):
+        preferences.fit_bradley_terry([[0, -1], [1, 0]])
+
+
+def test_mean_cycle_margin_by_hand():
+    assert preferences.mean_cycle_margin(preferences.cyclic(0.2)) == pytest.approx(0.2)
+    # Arena-like cycle: margins 0.03, 0.05, 0.01 around 0 -> 1 -> 2 -> 0; mean 0.03
+    P = np.array([[0.5, 0.53, 0.49], [0.47, 0.5, 0.55], [0.51, 0.45, 0.5]])
+    assert preferences.mean_cycle_margin(P) == pytest.approx(0.03)
+    assert preferences.mean_cycle_margin(P.T) == pytest.approx(-0.03)  # reversed orientation
+    np.testing.assert_allclose(preferences.mean_cycle_margin(np.stack([P, P.T])), [0.03, -0.03])
+    with pytest.raises(ValueError, match="P must be 3 x 3"):
+        preferences.mean_cycle_margin(np.full((4, 4), 0.5))

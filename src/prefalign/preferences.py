@@ -350,3 +350,91 @@ def dominance_margins(P: ArrayLike, top: int) -> np.ndarray:
     if top >= Q.shape[0]:
         raise ValueError(f"top must be a response index in [0, {Q.shape[0] - 1}], got {top}")
     return (Q[top] - Q).min(axis=1)
+
+
+
+STRUCTURES = ("cyclic", "strongly transitive", "neither")
+"""The three classes of :func:`structure`: they are disjoint (a cyclic tournament is not transitive)."""
+
+
+def structure(P: ArrayLike) -> np.ndarray | str:
+    """Classify each matrix of a batch as ``"cyclic"``, ``"strongly transitive"`` or ``"neither"``.
+
+    ``"cyclic"`` iff :func:`is_cyclic`; ``"strongly transitive"`` iff :func:`is_strongly_transitive`
+    (non-strict); otherwise ``"neither"`` (e.g. a tie ``P[i, j] = 1/2`` in an otherwise acyclic
+    tournament, or a transitive matrix that violates SST). ``P`` has shape ``(..., K, K)``; the
+    result is a string array of shape ``(...)``, or a ``str`` for a single ``K x K`` matrix.
+    """
+    Q = validate(P)
+    flat = Q.reshape(-1, *Q.shape[-2:])
+    labels = [STRUCTURES[0] if is_cyclic(M) else STRUCTURES[1] if is_strongly_transitive(M) else STRUCTURES[2]
+              for M in flat]
+    if Q.ndim == 2:
+        return labels[0]
+    return np.array(labels).reshape(Q.shape[:-2])
+
+
+def fit_bradley_terry(wins: ArrayLike, ties: ArrayLike | None = None, *, tol: float = 1e-10, max_iter: int = 100) -> np.ndarray:
+    """Maximum-likelihood Bradley–Terry scores from pairwise counts (ties counted as half a win each).
+
+    Maximises ``ℓ(s) = Σ_{i≠j} w_ij log σ(s_i - s_j)`` with ``w = wins + ties/2`` (the convention of
+    :func:`from_counts`); the scores are centred (``Σ s_i = 0``), so ``σ(s_i - s_j)`` is the fitted
+    ``P[i, j]``. Pairs never compared simply do not enter ``ℓ`` (the matrix may be incomplete).
+    The maximiser exists and is unique iff the directed graph with an edge ``i → j`` whenever
+    ``w_ij > 0`` is strongly connected (Zermelo's condition); otherwise ``ValueError`` names a
+    response that no path reaches. Solved by Newton's method on the concave ``ℓ`` with a
+    backtracking line search, until the score equations ``Σ_j n_ij σ(s_i - s_j) = Σ_j w_ij``
+    (``n_ij = w_ij + w_ji``) hold to ``tol`` relative to the number of comparisons.
+    Returns ``s`` of shape ``(K,)``.
+    """
+    W = _counts(wins, "wins")
+    T = np.zeros_like(W) if ties is None else _counts(ties, "ties")
+    if T.shape != W.shape or np.any(T != T.T):
+        raise ValueError(f"ties must be symmetric with the shape of wins {W.shape}")
+    w = W + 0.5 * T
+    K = w.shape[0]
+    for graph, path in ((w > 0, "from response 0 to response {j}"), ((w > 0).T, "from response {j} to response 0")):
+        reach = np.zeros(K, dtype=bool)
+        reach[0] = True
+        for _ in range(K):
+            reach |= graph[reach].any(axis=0)
+        if not reach.all():
+            where = path.format(j=int(np.argmin(reach)))
+            raise ValueError(
+                "wins must make the comparison graph strongly connected for the Bradley–Terry MLE to exist; "
+                f"no chain of wins (i beat j, j beat k, ...) leads {where}"
+            )
+    n = w + w.T
+    tol = float(validation.positive(tol, "tol"))
+    max_iter = validation.count(max_iter, "max_iter")
+
+    def loglik(s: np.ndarray) -> float:
+        return float(-np.sum(w * np.logaddexp(0.0, -(s[:, None] - s[None, :]))))
+
+    s = np.zeros(K)
+    for _ in range(max_iter):
+        p = expit(s[:, None] - s[None, :])
+        grad = w.sum(axis=1) - (n * p).sum(axis=1)
+        if np.max(np.abs(grad)) <= tol * max(1.0, n.sum()):
+            return s - s.mean()
+        weights = n * p * p.T
+        laplacian = np.diag(weights.sum(axis=1)) - weights
+        step = np.linalg.solve(laplacian + np.full((K, K), 1.0 / K), grad)
+        t, current = 1.0, loglik(s)
+        while loglik(s + t * step) < current and t > 1e-12:
+            t /= 2
+        s = s + t * step
+    raise RuntimeError(f"Bradley–Terry MLE did not converge in {max_iter} Newton steps; max score-equation residual {np.max(np.abs(grad)):.3g}")
+
+
+def mean_cycle_margin(P: ArrayLike) -> np.ndarray:
+    """``ā = (A[0,1] + A[1,2] + A[2,0]) / 3`` for 3 x 3 matrices: the mean margin around the cycle 0 → 1 → 2 → 0.
+
+    ``A = P - ½11ᵀ``. Positive when that orientation wins on average, negative for 0 → 2 → 1 → 0.
+    For the 3-cycle ``P_a`` (:func:`cyclic`) it is ``a``. Shape ``(...)`` for ``P`` of shape
+    ``(..., 3, 3)``.
+    """
+    A = skew(P)
+    if A.shape[-1] != 3:
+        raise ValueError(f"P must be 3 x 3 (three responses), got shape {A.shape}")
+    return (A[..., 0, 1] + A[..., 1, 2] + A[..., 2, 0]) / 3.0

@@ -114,3 +114,8 @@ def log_probability_vector(x: ArrayLike, name: str) -> np.ndarray:
             f"it is {float(dev[worst]):.6g} away from 0{where} (pass log(pi), not pi)"
         )
     return arr
+
+
+def fmt_value(x: object) -> str:
+    """``repr`` of a table cell for error messages, with numpy scalars shown as Python values (``2.5``, not ``np.float64(2.5)``)."""
+    return repr(x.item() if isinstance(x, np.generic) else x)
