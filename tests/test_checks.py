@@ -56,3 +56,10 @@ def test_one_shot_chapters_register_their_checks_with_seed_and_fast(chapter, nam
     registered = checks.registered(chapter)
     assert [c.name for c in registered] == names
     assert all({"seed", "fast"} <= c.parameters() for c in registered)
+
+
+def test_dpo_checks_take_seed_and_fast_and_register_the_chapter_labels():
+    registered = checks.registered("dpo")
+    assert all({"seed", "fast"} <= c.parameters() for c in registered)
+    labels = {c.func(fast=True).theorem for c in registered if c.name in {"two_responses", "cycle_ordering", "round_is_dpo_optimum"}}
+    assert labels == {"cor-dpo-two", "lem-dpo-ordering", "lem-dpo-round"}

@@ -37,10 +37,13 @@ from scipy.special import expit, logit, logsumexp
 from prefalign import preferences, validation
 
 MAX_ITER = 200
-"""Newton steps :func:`fit_scores` takes at most (typically 4 to 10 from a cold start, 1 to 3 warm)."""
+"""Newton steps :func:`fit_scores` takes at most (typically 3 to 10 from a cold start, 0 to 4 warm)."""
 
 _ARMIJO = 1e-4
 _HALVINGS = 60
+_LEVENBERG = 1e-6
+_FLOOR = 1e-13
+"""The regularisation ``τ_i = 1e-6 max|G| + 1e-13 J_ii`` added to the diagonal of the Newton system."""
 _MAX_STEP = 4.0
 """Largest change of a score in one Newton step: beyond a few units σ is flat, and a longer step
 can land where ``σ'`` underflows and Newton's next step is useless."""
@@ -177,13 +180,16 @@ class _Fit:
         return G, loss, up * down
 
     def newton_step(self, G: np.ndarray, slope_pairs: np.ndarray) -> np.ndarray:
-        """The Newton step ``δ`` with ``J δ = -G`` (``J = ∂G/∂x``) and ``δ_g = 0`` at the ground ``g``,
-        the response with the largest μ.
+        """The regularised Newton step ``δ``: ``(J + diag(τ)) δ = -G`` off the ground ``g`` (the response
+        with the largest μ) and ``δ_g = 0``, with ``J = ∂G/∂x`` and ``τ_i = 1e-6 max|G| + 1e-13 J_ii``.
 
         ``J_ik = δ_ik Σ_j N_ij μ_j σ'_ij - N_ik μ_k σ'_ik`` has ``J1 = 0`` and ``μᵀJ = 0``; since
-        ``μᵀG = 0`` too, row ``g`` may be replaced by ``δ_g = 0``. The result is diagonally dominant
-        by rows and nonsingular (the other rows, without column ``g``, are strictly dominant, as
-        ``μ_g >= 1/K``), so Gaussian elimination needs no pivoting (growth factor at most 2).
+        ``μᵀG = 0`` too, row ``g`` may be replaced by ``δ_g = 0`` (a gauge). The system is diagonally
+        dominant by rows and nonsingular, so Gaussian elimination needs no pivoting (growth factor
+        at most 2). ``τ`` (a small Levenberg–Marquardt term) keeps every pivot positive where ``σ'``
+        between groups of responses is below the rounding of ``J``; the step is then long, and
+        :func:`fit_scores` caps it. It is negligible at the solution, so convergence stays quadratic.
+        With ``diag(μ)J`` the loss Hessian, ``δ`` is a descent direction of the loss.
         """
         K, m = G.shape
         W = np.zeros((K, K, m))
@@ -191,7 +197,8 @@ class _Fit:
         W[self.lo] = slope_pairs
         W *= self.NM  # N_ik μ_k σ'_ik
         J = -W
-        J[self.diag, self.diag] = _seqsum(W.transpose(1, 0, 2))
+        diagonal = _seqsum(W.transpose(1, 0, 2))
+        J[self.diag, self.diag] = diagonal * (1.0 + _FLOOR) + _LEVENBERG * np.abs(G).max(axis=0)
         J = np.where(self.ground[:, None, :], np.eye(K)[:, :, None], J)
         return _solve_dominant(J, np.where(self.ground, 0.0, -G))
 
@@ -224,15 +231,17 @@ def fit_scores(P: np.ndarray, mu: np.ndarray, start: np.ndarray | list[np.ndarra
     smallest ``‖G‖²``. Returns the scores, centred (mean 0 per problem), and the residual reached,
     ``max_i |G_i|`` per problem (``G`` as in the module docstring).
 
-    Damped Newton: the Newton step for ``G = 0`` (which is Newton's step on the convex loss),
-    shortened to change no score by more than :data:`_MAX_STEP`, is halved until both ``‖G‖²``
-    and the loss decrease by the Armijo fraction ``1e-4`` of their predicted decrease (the loss up
-    to a slack of ``1e-13 (1 + |loss|)`` for its rounding). Both decrease along the step for small
-    enough step sizes. The loss alone does not suffice: it barely depends on the score of a
-    response with tiny ``μ_k``, whose own equation can then be overshot far enough for ``σ'`` to
-    underflow. A problem stops when ``max_i |G_i| <= tol`` (later steps take step size 0, which
-    leaves it unchanged bit for bit); the others go on. Raises ``RuntimeError`` with the residual
-    reached if some problem has not converged within ``max_iter`` steps (or its line search stalls).
+    Damped Newton: the (regularised) Newton step for ``G = 0``, a descent direction of the convex
+    loss, shortened to change no score by more than :data:`_MAX_STEP`, is halved until the loss
+    decreases by the Armijo fraction ``1e-4`` of its predicted decrease (up to a slack of
+    ``1e-12 (1 + |loss|)`` for rounding) or ``‖G‖²`` decreases by that fraction. The loss is convex
+    and, under the existence condition, coercive, which makes the iteration converge from any start;
+    ``‖G‖²`` takes over where the loss no longer changes in floating point. The cap matters for a
+    response with tiny ``μ_k``: the loss barely depends on its score, whose own equation an uncapped
+    step could overshoot into the flat tail of ``σ``. A problem stops when ``max_i |G_i| <= tol``
+    (later steps take step size 0, which leaves it unchanged bit for bit); the others go on.
+    Raises ``RuntimeError`` with the residual reached if some problem has not converged within
+    ``max_iter`` steps (or its line search stalls).
     """
     K, n = mu.shape
     candidates = start if isinstance(start, list) else [start]
@@ -263,7 +272,7 @@ def fit_scores(P: np.ndarray, mu: np.ndarray, start: np.ndarray | list[np.ndarra
         steps += 1
         step = fit.newton_step(G, slope_pairs)
         predicted = _seqsum(fit.mu * G * step)  # ∇L · δ = Σ_i μ_i G_i δ_i < 0
-        slack = 1e-13 * (1.0 + np.abs(loss))
+        slack = 1e-12 * (1.0 + np.abs(loss))
         t = np.where(running, _MAX_STEP / np.maximum(np.abs(step).max(axis=0), _MAX_STEP), 0.0)
         new: list[np.ndarray] = []
         sel, part = np.arange(where.size), fit
@@ -271,7 +280,7 @@ def fit_scores(P: np.ndarray, mu: np.ndarray, start: np.ndarray | list[np.ndarra
             trial = np.where(t[sel] > 0, x_w[:, sel] + t[sel] * step[:, sel], x_w[:, sel])
             g, lo, sp = part.evaluate(trial)
             m = _seqsum(g * g)
-            ok = (m <= (1.0 - _ARMIJO * t[sel]) * merit[sel]) & (lo <= loss[sel] + _ARMIJO * t[sel] * predicted[sel] + slack[sel])
+            ok = (lo <= loss[sel] + _ARMIJO * t[sel] * predicted[sel] + slack[sel]) | (m <= (1.0 - _ARMIJO * t[sel]) * merit[sel])
             if not new:
                 if ok.all():  # the usual case: every problem accepts its first trial
                     new = [trial, g, lo, sp, m]
@@ -340,8 +349,8 @@ def log_optimum(P: np.ndarray, mu: np.ndarray, log_ref: np.ndarray, beta: ArrayL
 
     Shapes broadcast: ``P (..., K, K)``, ``mu (..., K)``, ``log_ref (..., K)``, ``beta (...)``;
     ``init`` (optional, ``(..., K)``) is a starting implicit reward ``r``. Default start: the
-    linearised (IPO) solution ``r = 4β P μ``. Raises ``RuntimeError`` with the residual reached if
-    Newton does not converge within ``max_iter`` steps.
+    linearised (IPO) solution ``r = 4β P μ`` with its cubic correction (:func:`start_scores`). Raises
+    ``RuntimeError`` with the residual reached if Newton does not converge within ``max_iter`` steps.
     """
     beta = np.asarray(beta, dtype=float)
     shape = np.broadcast_shapes(P.shape[:-2], mu.shape[:-1], log_ref.shape[:-1], beta.shape)

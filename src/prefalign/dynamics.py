@@ -459,6 +459,36 @@ def mrs_dpo_step(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: Arr
     return _step(log_pi, P, alpha, beta, lam, ref, pi0, "dpo")
 
 
+def dpo_bradley_terry(scores: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, steps: int | None = None,
+                      ref: ArrayLike | None = None, init: ArrayLike | None = None) -> np.ndarray:
+    """MRS-DPO on a Bradley–Terry matrix ``P = BT(s)`` in closed form, ``log π_t`` of shape ``(..., K)``.
+
+    Every round's implicit reward is ``βs`` whatever the sampler (the DPO chapter), so the round is
+    affine in the logits and ``log π_t = α^t log π_init + S_t ((1-α) log π_ref + βs) + c`` with
+    ``S_t = Σ_{k<t} α^k`` (``= t`` at α = 1); λ and ``π_0`` play no role. ``steps=None`` gives the
+    limit for α < 1, ``log π_∞ = log π_ref + βs/(1-α) + c``. ``scores`` ``(..., K)``, ``ref`` and
+    ``init`` (interior; default uniform and ``ref``) broadcast with α and β.
+    """
+    s = validation.finite_array(scores, "scores", ndim_min=1)
+    K = s.shape[-1]
+    a = validation.unit_interval(alpha, "alpha")[..., None]
+    b = validation.positive(beta, "beta")[..., None]
+    log_ref = np.full(K, -np.log(K)) if ref is None else np.log(validation.probability_vector(ref, "ref", positive=True))
+    validation.same_size(K, log_ref, "ref", against="scores")
+    drive = (1.0 - a) * log_ref + b * s
+    if steps is None:
+        if np.any(a >= 1):
+            raise ValueError("alpha must be < 1 for the limit (steps=None); at alpha = 1 the policy collapses")
+        z = drive / (1.0 - a)
+    else:
+        t = validation.count(steps, "steps", minimum=0)
+        log_init = log_ref if init is None else np.log(validation.probability_vector(init, "init", positive=True))
+        validation.same_size(K, log_init, "init", against="scores")
+        total = np.where(a == 1.0, float(t), (1.0 - a**t) / np.where(a == 1.0, 0.5, 1.0 - a))
+        z = a**t * log_init + total * drive
+    return z - logsumexp(z, axis=-1, keepdims=True)
+
+
 # --------------------------------------------------------------------------- fixed points
 
 
