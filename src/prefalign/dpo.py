@@ -219,7 +219,7 @@ def _solve_dominant(M: np.ndarray, b: np.ndarray) -> np.ndarray:
     return y
 
 
-def fit_scores(P: np.ndarray, mu: np.ndarray, start: np.ndarray | list[np.ndarray], *, tol: float = 1e-12,
+def fit_scores(P: np.ndarray, mu: np.ndarray, start: np.ndarray | list, *, tol: float = 1e-12,
                max_iter: int = MAX_ITER) -> tuple[np.ndarray, np.ndarray]:
     """The Bradley–Terry scores ``x*(μ)`` fitted to μ-weighted comparisons, for a response-first batch.
 
@@ -227,8 +227,10 @@ def fit_scores(P: np.ndarray, mu: np.ndarray, start: np.ndarray | list[np.ndarra
     ``G`` only vanishes as the scores of a dominating set run off to infinity, and the solver may
     stop out there with ``max |G| <= tol``. ``P`` ``(K, K, n)`` or ``(K, K, 1)``, ``mu`` ``(K, n)`` (entries >= 0; a zero
     entry gets the continuous extension of its score, the limit as ``μ_k → 0``), ``start`` ``(K, n)``
-    starting scores, or a list of candidates of which each problem starts from the one with the
-    smallest ``‖G‖²``. Returns the scores, centred (mean 0 per problem), and the residual reached,
+    starting scores, or a list of candidates: each problem starts from the first one that already
+    solves it to ``tol``, else from the one with the smallest ``‖G‖²``. A candidate after the first
+    may be a function of the indices of the problems still unsolved, returning their ``(K, m)``
+    starts (so that it is only computed where needed). Returns the scores, centred (mean 0 per problem), and the residual reached,
     ``max_i |G_i|`` per problem (``G`` as in the module docstring).
 
     Damped Newton: the (regularised) Newton step for ``G = 0``, a descent direction of the convex
@@ -252,12 +254,17 @@ def fit_scores(P: np.ndarray, mu: np.ndarray, start: np.ndarray | list[np.ndarra
     x = np.array(candidates[0], dtype=float)
     G, loss, slope_pairs = fit.evaluate(x)
     merit = _seqsum(G * G)
-    for other in candidates[1:]:
-        g, lo, sp = fit.evaluate(other)
+    for other in candidates[1:]:  # tried only where the starts so far are not yet solutions
+        idx = np.flatnonzero(np.abs(G).max(axis=0) > tol)
+        if not idx.size:
+            break
+        alternative = other(idx) if callable(other) else other[:, idx]
+        g, lo, sp = fit.take(idx).evaluate(alternative)
         m = _seqsum(g * g)
-        better = m < merit
+        better = idx[m < merit[idx]]
+        keep = m < merit[idx]
         x[:, better], G[:, better], loss[better], slope_pairs[:, better], merit[better] = (
-            other[:, better], g[:, better], lo[better], sp[:, better], m[better])
+            alternative[:, keep], g[:, keep], lo[keep], sp[:, keep], m[keep])
     residual[:] = np.abs(G).max(axis=0)
     # The working arrays hold the problems `where`, a superset of those still running; finished
     # ones take steps of size 0 until they are fewer than half and get dropped.
@@ -311,7 +318,8 @@ def fit_scores(P: np.ndarray, mu: np.ndarray, start: np.ndarray | list[np.ndarra
 
 def _cubic(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """``c_i = (1/12) Σ_j μ_j (y_i - y_j)³`` for response-first ``y``, ``mu`` ``(K, n)``."""
-    return _seqsum(((y[:, None, :] - y[None, :, :]) ** 3 * mu[None, :, :]).transpose(1, 0, 2)) / 12.0
+    d = y[:, None, :] - y[None, :, :]
+    return _seqsum((d * d * d * mu[None, :, :]).transpose(1, 0, 2)) / 12.0
 
 
 def start_scores(P: np.ndarray, mu: np.ndarray) -> np.ndarray:

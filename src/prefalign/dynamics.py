@@ -255,10 +255,14 @@ class _DpoRound(_Round):
 
     def __call__(self, state: _State, out: _State) -> None:
         mu = self.sampler(state)
-        start = dpo.start_scores(self.Prf, mu)
         self.rounds += 1
+        if self.scores is None:
+            start = dpo.start_scores(self.Prf, mu)
+        else:
+            P = self.Prf
+            start = [self.scores, lambda idx: dpo.start_scores(P[:, :, idx] if P.shape[2] > 1 else P, mu[:, idx])]
         try:
-            self.scores, _ = dpo.fit_scores(self.Prf, mu, start if self.scores is None else [self.scores, start])
+            self.scores, _ = dpo.fit_scores(self.Prf, mu, start)
         except RuntimeError as error:
             raise RuntimeError(f"MRS-DPO round {self.rounds}: {error}") from None
         self.finish(state, out, self.beta * self.scores)

@@ -76,7 +76,7 @@ def newton_vs_generic(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResu
 def unique_from_any_start(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
     """Newton from five random starts (scores up to ±10) lands on the same scores (uniqueness)."""
     rng = np.random.default_rng([seed, 2])
-    n = 40 if fast else 400
+    n = 40 if fast else 200
     worst = 0.0
     for K in range(2, 9):
         P = np.stack([random_problem(K, rng)[0] for _ in range(n)]).transpose(1, 2, 0)
@@ -129,7 +129,7 @@ def decided_pairs_with_optimum(seed: int = DEFAULT_SEED, fast: bool = False) -> 
     """Strongly connected matrices with pairs decided with probability 0 or 1 have a finite optimum:
     Newton and BFGS (which knows nothing of the condition) agree on it."""
     rng = np.random.default_rng([seed, 4])
-    count = 8 if fast else 25
+    count = 8 if fast else 15
     worst = 0.0
     for P in decided_matrices(count, True, rng):
         mu = rng.dirichlet(np.ones(P.shape[0]))
@@ -295,7 +295,7 @@ def cubic_correction_remainder(seed: int = DEFAULT_SEED, fast: bool = False) -> 
 def derivative_vs_finite_differences(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
     """``dr*[v] = X v`` (implicit-function theorem) against central differences of the Newton optimum."""
     rng = np.random.default_rng([seed, 9])
-    per_K = 10 if fast else 30
+    per_K = 10 if fast else 20
     h = 1e-6
     worst = 0.0
     for K in range(2, 7):
@@ -430,7 +430,7 @@ def cycle_ordering(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
     """The lemma behind uniqueness on ``P_a``: at ``x = x*(μ)``, a maximiser ``i`` of x has
     ``μ_{i+1} >= μ_{i−1}`` and a minimiser ``m`` has ``μ_{m+1} <= μ_{m−1}`` (indices mod 3)."""
     rng = np.random.default_rng([seed, 14])
-    n = 500 if fast else 20000
+    n = 500 if fast else 10000
     a = rng.uniform(0.01, 0.49, n)
     mu = rng.dirichlet(np.full(3, rng.choice([0.3, 1.0, 3.0])), size=n) + 1e-9
     mu /= mu.sum(axis=-1, keepdims=True)
