@@ -1,8 +1,10 @@
 """DPO's optimum: Newton (`prefalign.dpo.dpo_optimum`) against a generic optimiser
 (`prefalign.dpo.numerical_optimum`, scipy BFGS), side by side on the same random problems.
 
-Prints, per (K, β): median wall time of each, their ratio, and the accuracy of each as the largest
-first-order residual max_i |Σ_j μ_j σ((r_i − r_j)/β) − (Pμ)_i| at the returned policy.
+Prints, per (K, β): median wall time of each, their ratio (generic / Newton), and the accuracy of
+each as the largest first-order residual max_i |Σ_j μ_j σ((r_i − r_j)/β) − (Pμ)_i| at the returned
+policy. Both solve for the scores x = r/β, on which the loss depends alone, so β only rescales the
+answer: the rows for different β differ by timing noise and by the rounding of r = βx.
 Usage: `.venv/bin/python benchmarks/dpo_newton.py` from the repository root.
 """
 

@@ -70,3 +70,10 @@ def test_lookup_by_bare_or_qualified_name():
     assert report["a.x"].measured == 0.0
     with pytest.raises(KeyError, match="names 2 checks"):
         report["x"]
+
+
+def test_dpo_checks_take_seed_and_fast_and_register_the_chapter_labels():
+    registered = checks.registered("dpo")
+    assert all({"seed", "fast"} <= c.parameters() for c in registered)
+    labels = {c.func(fast=True).theorem for c in registered if c.name in {"two_responses", "cycle_ordering", "round_is_dpo_optimum"}}
+    assert labels == {"cor-dpo-two", "lem-dpo-ordering", "lem-dpo-round"}

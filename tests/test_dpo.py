@@ -137,3 +137,159 @@ def test_bradley_terry_invariance(args):
     r1 = np.log(dpo.dpo_optimum(P, mu1, beta=beta))
     r2 = np.log(dpo.dpo_optimum(P, mu2, beta=beta))
     np.testing.assert_allclose(r1 - r1.mean(), r2 - r2.mean(), atol=1e-8 * max(1.0, beta))
+
+
+# --------------------------------------------------------------------------- the solver
+
+
+def test_implicit_reward_is_centred_and_gives_the_optimum():
+    rng = np.random.default_rng(11)
+    P = preferences.random_preference_matrix(5, rng)
+    mu, ref = rng.dirichlet(np.ones(5), size=2)
+    r = dpo.implicit_reward(P, mu, 3.0)
+    assert abs(r.sum()) < 1e-12
+    z = np.log(ref) + r
+    np.testing.assert_allclose(dpo.dpo_optimum(P, mu, ref, 3.0), np.exp(z) / np.exp(z).sum(), rtol=1e-12)
+
+
+def test_solving_in_a_batch_changes_no_bit():
+    rng = np.random.default_rng(12)
+    for K in (3, 12):  # 12: the sums switch from a loop to an accumulation (same order)
+        Ps = np.stack([preferences.random_preference_matrix(K, rng) for _ in range(7)])
+        mus = rng.dirichlet(np.ones(K), size=7)
+        batch = dpo.implicit_reward(Ps, mus, 2.0)
+        for i in range(7):
+            np.testing.assert_array_equal(batch[i], dpo.implicit_reward(Ps[i], mus[i], 2.0))
+
+
+def test_a_zero_sampler_entry_gets_the_limiting_score():
+    # mu_k -> 0: the score of k solves its own first-order condition against the others
+    rng = np.random.default_rng(13)
+    P = preferences.random_preference_matrix(4, rng)
+    mu = np.array([0.5, 0.3, 0.2, 0.0])
+    x, residual = dpo.fit_scores(P[:, :, None], mu[:, None], np.zeros((4, 1)))
+    near = dpo.implicit_reward(P, (mu + np.array([0, 0, 0, 1e-9])) / (1 + 1e-9), 1.0)
+    assert residual[0] <= 1e-12
+    np.testing.assert_allclose(x[:, 0], near, atol=1e-7)
+
+
+def test_several_starts_take_the_closer_one():
+    P = preferences.cyclic(0.3)[:, :, None]
+    mu = np.array([[0.5], [0.3], [0.2]])
+    exact, _ = dpo.fit_scores(P, mu, np.zeros((3, 1)))
+    far = exact + np.array([[5.0], [-5.0], [0.0]])
+    x, _ = dpo.fit_scores(P, mu, [far, exact])
+    np.testing.assert_array_equal(x, exact - exact.mean())
+
+
+def test_existence_is_strong_connectivity():
+    # response 0 beats everyone with probability 1: the residual only vanishes as r_0 -> infinity
+    P = np.array([[0.5, 1.0, 1.0], [0.0, 0.5, 0.6], [0.0, 0.4, 0.5]])
+    assert not dpo.has_optimum(P) and dpo.has_optimum(preferences.cyclic(0.5))
+    with pytest.raises(ValueError, match=r"responses \[0\] beat every other response with probability 1"):
+        dpo.implicit_reward(P, simplex.uniform(3))
+    assert dpo.has_optimum(np.stack([P, preferences.cyclic(0.1)])).tolist() == [False, True]
+
+
+def test_one_response():
+    assert dpo.dpo_optimum([[0.5]], [1.0]).tolist() == [1.0]
+
+
+# --------------------------------------------------------------------------- derivative, linearisation, bounds
+
+
+def test_reward_derivative_matches_finite_differences():
+    rng = np.random.default_rng(14)
+    P = preferences.random_preference_matrix(4, rng)
+    mu = rng.dirichlet(np.full(4, 3.0))
+    beta, h = 1.7, 1e-6
+    X = dpo.reward_derivative(P, mu, beta)
+    np.testing.assert_allclose(X.sum(axis=0), 0.0, atol=1e-10)  # rewards modulo constants
+    np.testing.assert_allclose(X @ mu, 0.0, atol=1e-10)  # scaling mu changes nothing
+    for v in (np.array([1.0, -1.0, 0.0, 0.0]), np.array([0.2, 0.1, -0.4, 0.1])):
+        fd = (dpo.implicit_reward(P, mu + h * v, beta) - dpo.implicit_reward(P, mu - h * v, beta)) / (2 * h)
+        np.testing.assert_allclose(X @ v, fd, atol=1e-8)
+
+
+def test_reward_derivative_vanishes_for_bradley_terry_and_is_four_beta_a_near_ties():
+    rng = np.random.default_rng(15)
+    mu = rng.dirichlet(np.ones(4))
+    assert np.abs(dpo.reward_derivative(preferences.bradley_terry([1.0, -0.5, 2.0, 0.0]), mu, 2.0)).max() < 1e-10
+    # near ties, along the simplex (directions v with 1ᵀv = 0): X v -> 4 beta (P - 1/2) v centred, error O(eps^3)
+    B = preferences.skew(preferences.random_preference_matrix(4, rng))
+    tangent = np.eye(4) - 0.25
+    errors = []
+    for eps in (0.02, 0.01):
+        X = dpo.reward_derivative(0.5 + eps * B, mu, 2.0)
+        ipo_like = 4 * 2.0 * eps * tangent @ B
+        errors.append(np.abs((X - ipo_like) @ tangent).max())
+    assert errors[0] / errors[1] == pytest.approx(8.0, rel=0.05)
+
+
+def test_cubic_correction_two_responses_by_hand():
+    # K = 2: r1 - r2 = beta logit(p) = beta (4e + 16e^3/3 + 64e^5/5 + ...), e = p - 1/2;
+    # IPO at 4 beta gives 4 beta e, the cubic term (16/3) beta e^3, centred: +-(8/3) beta e^3
+    e, beta = 0.01, 3.0
+    P = np.array([[0.5, 0.5 + e], [0.5 - e, 0.5]])
+    c = dpo.cubic_correction(P, [0.3, 0.7], beta)
+    np.testing.assert_allclose(c, [8 / 3 * beta * e**3, -8 / 3 * beta * e**3], rtol=1e-10)
+    r = dpo.implicit_reward(P, [0.3, 0.7], beta)
+    remainder = (r[0] - r[1]) - 4 * beta * e - (c[0] - c[1])
+    assert remainder == pytest.approx(64 / 5 * beta * e**5, rel=1e-3)
+
+
+def test_cubic_correction_leaves_a_fifth_order_remainder():
+    rng = np.random.default_rng(16)
+    B = preferences.skew(preferences.random_preference_matrix(5, rng))
+    mu = rng.dirichlet(np.ones(5))
+    errors = []
+    for eps in (0.04, 0.02):
+        P = 0.5 + eps * B
+        r_dpo = dpo.implicit_reward(P, mu, 1.0)
+        r_ipo = np.log(ipo.ipo_optimum(P, mu, beta=4.0))
+        errors.append(np.abs(r_dpo - (r_ipo - r_ipo.mean()) - dpo.cubic_correction(P, mu, 1.0)).max())
+    assert errors[0] / errors[1] == pytest.approx(32.0, rel=0.1)
+
+
+@given(ipo_problems(min_K=2, max_K=6, max_beta=100.0))
+def test_reward_range_bound_holds(problem):
+    P, mu, _, beta = problem
+    P = 0.01 + 0.98 * P
+    r = dpo.implicit_reward(P, mu, beta)
+    assert r.max() - r.min() <= dpo.reward_range_bound(P, beta) * (1 + 1e-9) + 1e-12
+
+
+def test_reward_range_bound_by_hand():
+    # K = 2, p = 0.9: the range is beta logit(0.9) exactly, and the bound is (K - 1) beta logit(0.9)
+    P = [[0.5, 0.9], [0.1, 0.5]]
+    assert float(dpo.reward_range_bound(P, 2.0)) == pytest.approx(2 * logit(0.9), rel=1e-14)
+    assert dpo.reward_range_bound([[0.5, 1.0], [0.0, 0.5]]) == np.inf
+
+
+def test_misfit_and_spread_bound():
+    rng = np.random.default_rng(17)
+    samplers = rng.dirichlet(np.ones(4), size=4)
+    bt = preferences.bradley_terry([0.3, -1.0, 2.0, 0.5])
+    assert dpo.misfit(bt, samplers).max() < 1e-12 and dpo.spread_lower_bound(bt, samplers) < 1e-11
+    for _ in range(5):
+        P = preferences.random_preference_matrix(4, rng)
+        rewards = dpo.implicit_reward(P, samplers, 1.5)
+        spread = np.ptp(rewards - rewards[0], axis=-1).max()
+        bound = dpo.spread_lower_bound(P, samplers, 1.5)
+        assert 0 < bound <= spread
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: dpo.implicit_reward(preferences.cyclic(0.1), [0.5, 0.5, 0.0]), r"mu must have full support"),
+        (lambda: dpo.implicit_reward([[0.5, 1.0], [0.0, 0.5]], [0.5, 0.5]), r"no finite DPO optimum: responses \[0\]"),
+        (lambda: dpo.reward_derivative(preferences.cyclic(0.1), simplex.uniform(3), beta=0), r"beta must be > 0, got 0"),
+        (lambda: dpo.cubic_correction(preferences.cyclic(0.1), [0.5, 0.5]), r"mu must have 3 entries"),
+        (lambda: dpo.spread_lower_bound(preferences.cyclic(0.1), np.full((3, 3), 1 / 3)), r"samplers must be linearly independent"),
+        (lambda: dpo.spread_lower_bound(preferences.cyclic(0.1), simplex.uniform(3)), r"samplers of shape \(K, K\) = \(3, 3\)"),
+    ],
+)
+def test_bad_input_of_the_new_functions(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

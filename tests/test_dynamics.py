@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 
-from prefalign import dynamics, ipo, preferences, simplex
+from prefalign import dpo, dynamics, ipo, preferences, simplex
 
 from strategies import contraction_problems, distributions, preference_matrices
 
@@ -254,5 +254,103 @@ GOOD = {"alpha": 0.5, "beta": 1.0, "lam": 1.0}
     ],
 )
 def test_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# --------------------------------------------------------------------------- MRS-DPO
+
+
+def test_dpo_round_is_the_dpo_optimum_with_mixed_reference_and_sampler():
+    rng = np.random.default_rng(20)
+    P = preferences.random_preference_matrix(5, rng)
+    pi, ref, pi0 = rng.dirichlet(np.ones(5), size=3)
+    out = dynamics.mrs_dpo_step(np.log(pi), P, alpha=0.3, beta=4.0, lam=0.6, ref=ref, pi0=pi0)
+    reference = pi**0.3 * ref**0.7
+    expected = dpo.dpo_optimum(P, 0.6 * pi + 0.4 * pi0, reference / reference.sum(), 4.0)
+    np.testing.assert_allclose(out, np.log(expected), rtol=0, atol=1e-12)
+
+
+def test_dpo_batch_equals_each_trajectory_exactly():
+    rng = np.random.default_rng(21)
+    P = np.stack([preferences.random_preference_matrix(3, rng) for _ in range(2)])[:, None, None]
+    alpha = np.array([0.0, 0.6, 1.0])[:, None]
+    beta = np.array([0.3, 2.0, 8.0])
+    init = rng.dirichlet(np.ones(3), size=2)[:, None, None]
+    batch = dynamics.simulate(P, alpha=alpha, beta=beta, lam=0.8, init=init, steps=60, method="dpo")
+    for i, j, k in np.ndindex(2, 3, 3):
+        one = dynamics.simulate(P[i, 0, 0], alpha=alpha[j, 0], beta=beta[k], lam=0.8, init=init[i, 0, 0], steps=60, method="dpo")
+        np.testing.assert_array_equal(batch.log_pi[i, j, k], one.log_pi)
+        assert batch.cycle_strength[i, j, k] == one.cycle_strength
+
+
+def test_dpo_simulate_equals_repeated_steps():
+    rng = np.random.default_rng(22)
+    P, kw = preferences.random_preference_matrix(4, rng), {"alpha": 0.4, "beta": 3.0, "lam": 0.7, "ref": rng.dirichlet(np.ones(4))}
+    run = dynamics.simulate(P, init=[0.4, 0.3, 0.2, 0.1], steps=15, method="dpo", **kw)
+    lp = np.log([0.4, 0.3, 0.2, 0.1])
+    for t in range(1, 16):
+        lp = dynamics.mrs_dpo_step(lp, P, **kw)
+        np.testing.assert_allclose(run.log_pi[t], lp, atol=1e-11)
+
+
+def test_dpo_on_bradley_terry_is_affine_in_the_logits():
+    # P = BT(s): every round's implicit reward is beta*s whatever the sampler, so
+    # log pi_T = alpha^T log pi_0 + (1 - alpha^T)(log ref + beta s/(1 - alpha)) + const
+    s = np.array([2.0, 1.0, 0.5, 0.0])
+    ref = np.array([0.1, 0.2, 0.3, 0.4])
+    alpha, beta, T = 0.7, 1.5, 40
+    run = dynamics.simulate(preferences.bradley_terry(s), alpha=alpha, beta=beta, lam=0.5, ref=ref,
+                            init=[0.25, 0.25, 0.25, 0.25], steps=T, record="last", method="dpo")
+    z = alpha**T * np.log(0.25) + (1 - alpha**T) * (np.log(ref) + beta * s / (1 - alpha))
+    np.testing.assert_allclose(run.final_log_pi, z - logsumexp(z), atol=1e-12)
+
+
+def test_dpo_uniform_is_a_fixed_point_of_the_cycle_and_the_threshold_is_four_beta():
+    P = preferences.cyclic(0.4)
+    out = dynamics.mrs_dpo_step(UNIFORM3, P, alpha=0.3, beta=5.0, lam=0.9)
+    np.testing.assert_allclose(out, UNIFORM3, atol=1e-15)
+    # rho^2 = alpha^2 + a^2 (4 beta lam)^2 / 3: 0.09 + 0.16 * 0.64 / 3 for alpha 0.3, beta 0.5, lam 0.4
+    rho = dynamics.spectral_radius(UNIFORM3, P, alpha=0.3, beta=0.5, lam=0.4, method="dpo")
+    assert rho**2 == pytest.approx(0.09 + 0.16 * 0.64 / 3, rel=1e-12)
+    assert dynamics.oscillation_threshold(0.4, 0.3, 0.5, 0.4, method="dpo") == pytest.approx(0.09 + 0.16 * 0.64 / 3, rel=1e-15)
+    assert dynamics.oscillation_boundary(0.4, 0.6, method="dpo") == pytest.approx(np.sqrt(3 * 0.64) / 1.6, rel=1e-15)
+    assert dynamics.uniform_rotation_angle(0.4, 0.0, 1.0, 1.0, method="dpo") == pytest.approx(np.pi / 2)
+    assert dynamics.uniform_rotation_angle(0.4, 0.5, 1.0, 1.0, method="dpo") == pytest.approx(np.arctan(1.6 / (np.sqrt(3) * 0.5)))
+
+
+def test_dpo_jacobian_equals_finite_differences():
+    rng = np.random.default_rng(23)
+    P = preferences.random_preference_matrix(4, rng)
+    pi, ref, pi0 = rng.dirichlet(np.ones(4), size=3)
+    kw = {"alpha": 0.4, "beta": 2.0, "lam": 0.6}
+    J = dynamics.jacobian(np.log(pi), P, method="dpo", pi0=pi0, **kw)
+    centre, h = np.eye(4) - 0.25, 1e-5
+    for v in centre:
+        up, down = np.log(pi) + h * v, np.log(pi) - h * v
+        diff = (dynamics.mrs_dpo_step(up - logsumexp(up), P, ref=ref, pi0=pi0, **kw)
+                - dynamics.mrs_dpo_step(down - logsumexp(down), P, ref=ref, pi0=pi0, **kw)) / (2 * h)
+        np.testing.assert_allclose(centre @ diff, centre @ (J @ v), atol=1e-8)
+
+
+def test_method_ipo_is_the_default_bit_for_bit():
+    kw = {"alpha": np.linspace(0, 1, 4)[:, None], "beta": [1.0, 5.0], "lam": 0.9, "init": [0.5, 0.3, 0.2], "steps": 40}
+    a = dynamics.simulate(preferences.cyclic(0.3), **kw)
+    b = dynamics.simulate(preferences.cyclic(0.3), method="ipo", **kw)
+    np.testing.assert_array_equal(a.log_pi, b.log_pi)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: dynamics.simulate(preferences.cyclic(0.2), steps=5, method="ppo", **GOOD), r"method must be 'ipo' or 'dpo', got 'ppo'"),
+        (lambda: dynamics.simulate([[0.5, 1.0], [0.0, 0.5]], steps=5, method="dpo", **GOOD), r"no finite DPO optimum: responses \[0\]"),
+        (lambda: dynamics.mrs_dpo_step(UNIFORM3, np.stack([preferences.cyclic(0.2), [[0.5, 1, 1], [0, 0.5, 0.5], [0, 0.5, 0.5]]]), **GOOD),
+         r"no finite DPO optimum \(batch index \[1\]\)"),
+        (lambda: dynamics.jacobian(UNIFORM3, preferences.cyclic(0.2), method="x", **GOOD), r"method must be 'ipo' or 'dpo'"),
+        (lambda: dynamics.oscillation_boundary(0.2, 0.5, method="x"), r"method must be 'ipo' or 'dpo'"),
+    ],
+)
+def test_dpo_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -1,30 +1,37 @@
-"""MRS-IPO: IPO rounds whose policy feeds back into the next reference and sampler.
+"""MRS-IPO and MRS-DPO: alignment rounds whose policy feeds back into the next reference and sampler.
 
-Round ``t`` trains IPO with the reference ``π_ref^(t) ∝ π_t^α π_ref^(1-α)`` (weight α on the
-current policy) and the sampler ``μ_t = λ π_t + (1-λ) π_0`` (on-policy share λ, offline sampler
-``π_0``); the next policy is IPO's closed-form optimum (the formula of
-:func:`prefalign.ipo.log_optimum`, written here as an in-place batched round; the check
+Round ``t`` trains IPO (or DPO) with the reference ``π_ref^(t) ∝ π_t^α π_ref^(1-α)`` (weight α on
+the current policy) and the sampler ``μ_t = λ π_t + (1-λ) π_0`` (on-policy share λ, offline
+sampler ``π_0``); the next policy is that round's population optimum. For IPO it is the closed
+form of :func:`prefalign.ipo.log_optimum`, written here as an in-place batched round (the check
 ``lem-osc-round`` compares the two):
 
     log π_{t+1} = α log π_t + (1-α) log π_ref + β P μ_t - logsumexp(·).
 
+For DPO (``method="dpo"``) the term ``β P μ_t`` becomes ``β x*(μ_t)``, the Bradley–Terry scores that
+DPO fits to the μ_t-weighted comparisons (:func:`prefalign.dpo.fit_scores`, one Newton solve per
+round, started from the previous round's scores or from IPO's scores at 4β with a cubic
+correction, whichever is closer).
+
 Conventions. β is the strength of the preference signal relative to the KL anchor (the
-package's one meaning). α ∈ [0, 1], λ ∈ [0, 1], β > 0. ``π_ref`` lies in the interior of the
-simplex; ``π_0`` is any distribution (it must have full support where λ = 0, or the IPO optimum
-is not determined). Policies are carried as **log-probabilities** (shape ``(..., K)``): entries far
-below 1e-300 stay exact and finite, so collapsed policies never produce NaN, ``-inf`` or warnings.
+package's one meaning; DPO's ``β_TRL`` is ``1/β``). α ∈ [0, 1], λ ∈ [0, 1], β > 0. ``π_ref`` lies in
+the interior of the simplex; ``π_0`` is any distribution (it must have full support where λ = 0,
+or the optimum is not determined). Policies are carried as **log-probabilities** (shape
+``(..., K)``): entries far below 1e-300 stay exact and finite, so collapsed policies never produce
+NaN, ``-inf`` or warnings.
 
 The engine. :func:`simulate` runs a whole batch of trajectories at once: ``P`` may be a batch
 ``(..., K, K)`` and ``alpha``, ``beta``, ``lam`` arrays; all broadcast against each other. One
-round is one function of the state and the parameters (``_IpoRound``); the loop
-(``_iterate``) does not know which alignment method produced the round, so another method
-plugs in by supplying its own round. Internally the state is stored response-first (``(K, n)``)
-and updated in place, so that a round costs a few dozen vector operations whatever the batch.
+round is one function of the state and the parameters (``_IpoRound``, ``_DpoRound``); the loop
+(``_iterate``) does not know which alignment method produced the round. Internally the state is
+stored response-first (``(K, n)``) and updated in place, so that an IPO round costs a few dozen
+vector operations whatever the batch.
 
-Linearisation. In logit space the round has the Jacobian ``J = αI + βλ A C(π)`` with
-``A = P - ½11ᵀ`` and ``C(π) = diag(π) - ππᵀ``. ``J1 = α1``: constant shifts of the logits do not
-change the policy, so the dynamics live on the quotient by ``1``; its spectrum is that of ``QᵀJQ``
-for an orthonormal basis ``Q`` of ``1^⊥`` (:func:`quotient_jacobian`).
+Linearisation. In logit space the IPO round has the Jacobian ``J = αI + βλ A C(π)`` with
+``A = P - ½11ᵀ`` and ``C(π) = diag(π) - ππᵀ``; the DPO round has ``J = αI + λ X(μ) C(π)`` with
+``X = ∂r*/∂μ`` (:func:`prefalign.dpo.reward_derivative`). In both, ``J1 = α1``: constant shifts of
+the logits do not change the policy, so the dynamics live on the quotient by ``1``; its spectrum is
+that of ``QᵀJQ`` for an orthonormal basis ``Q`` of ``1^⊥`` (:func:`quotient_jacobian`).
 """
 
 from __future__ import annotations
@@ -36,9 +43,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
-from prefalign import preferences, simplex, validation
+from prefalign import dpo, preferences, simplex, validation
 
 Record = Literal["all", "last"] | int
+Method = Literal["ipo", "dpo"]
 
 _EXP_ZERO = -745.2
 """``exp(x)`` rounds to 0.0 in float64 for every ``x <= _EXP_ZERO`` (libm is very slow there)."""
@@ -97,7 +105,7 @@ def _problem(P: ArrayLike, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike, re
     if np.any(offline_only):
         bad = validation.fmt_index(np.unravel_index(np.argmax(offline_only), shape)) if shape else ""
         raise ValueError(
-            f"pi0 must have full support where lam = 0 (the sampler is then pi0 alone and the IPO optimum is "
+            f"pi0 must have full support where lam = 0 (the sampler is then pi0 alone and the optimum is "
             f"undetermined off its support); violated at batch index {bad or '[]'}"
         )
     return _Problem(Q, a, b, lm, log_ref, p0, shape)
@@ -157,15 +165,9 @@ def _sum_rows(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-class _IpoRound:
-    """One MRS-IPO round for a chunk of ``n`` trajectories, response-first, in place.
-
-    From the state ``(L, π)`` it computes ``z = α L + (1-α) log π_ref + β P (λ π + (1-λ) π_0)``,
-    then ``L' = z - max z`` and ``π' = softmax(L')``: IPO's closed form with reference
-    ``∝ π^α π_ref^(1-α)`` and sampler ``λπ + (1-λ)π_0`` (logits only matter up to a constant).
-    Every operation is elementwise across trajectories, so a trajectory's numbers do not depend
-    on the batch it is computed in.
-    """
+class _Round:
+    """The parameters of one round for a chunk of ``n`` trajectories, response-first: α, β, λ per
+    trajectory (or one float), ``(1-α) log π_ref`` and ``(1-λ) π_0`` as ``(K, n)``, and ``P``."""
 
     def __init__(self, prob: _Problem, index: tuple[np.ndarray, ...] | None, n: int):
         K, shape = prob.K, prob.shape
@@ -191,27 +193,79 @@ class _IpoRound:
         self._tmp = np.empty(n)
         self._nonzero = np.empty((K, n), dtype=bool)
 
-    def __call__(self, state: _State, out: _State) -> None:
-        K, z, s, tmp = self.K, out.L, out.pi, self._tmp  # out.pi holds β P μ until the normalisation
+    def sampler(self, state: _State) -> np.ndarray:
+        """``μ = λπ + (1-λ)π_0`` (K, n) for the state's policies."""
         if self.on_policy:
-            mu = state.pi
-        else:
-            mu = np.multiply(self.lam, state.pi, out=self._mu)
-            mu += self.offline
+            return state.pi
+        mu = np.multiply(self.lam, state.pi, out=self._mu)
+        mu += self.offline
+        return mu
+
+    def finish(self, state: _State, out: _State, reward: np.ndarray) -> None:
+        """``out.L = z - max z`` with ``z = α L + (1-α) log π_ref + reward``; then ``out.pi = softmax``."""
+        K, z, tmp = self.K, out.L, self._tmp
+        np.multiply(self.alpha, state.L, out=z)
+        z += self.anchor
+        z += reward
+        np.copyto(tmp, z[0])
+        for k in range(1, K):
+            np.maximum(tmp, z[k], out=tmp)
+        z -= tmp
+        out.normalise(self._nonzero)
+
+
+class _IpoRound(_Round):
+    """One MRS-IPO round for a chunk of ``n`` trajectories, response-first, in place.
+
+    From the state ``(L, π)`` it computes ``z = α L + (1-α) log π_ref + β P (λ π + (1-λ) π_0)``,
+    then ``L' = z - max z`` and ``π' = softmax(L')``: IPO's closed form with reference
+    ``∝ π^α π_ref^(1-α)`` and sampler ``λπ + (1-λ)π_0`` (logits only matter up to a constant).
+    Every operation is elementwise across trajectories, so a trajectory's numbers do not depend
+    on the batch it is computed in.
+    """
+
+    def __call__(self, state: _State, out: _State) -> None:
+        K, s, tmp = self.K, out.pi, self._tmp  # out.pi holds β P μ until the normalisation
+        mu = self.sampler(state)
         for i in range(K):
             np.multiply(self.P[i][0], mu[0], out=s[i])
             for j in range(1, K):
                 np.multiply(self.P[i][j], mu[j], out=tmp)
                 s[i] += tmp
         s *= self.beta
-        np.multiply(self.alpha, state.L, out=z)
-        z += self.anchor
-        z += s
-        np.copyto(tmp, z[0])
-        for k in range(1, K):
-            np.maximum(tmp, z[k], out=tmp)
-        z -= tmp
-        out.normalise(self._nonzero)
+        self.finish(state, out, s)
+
+
+class _DpoRound(_Round):
+    """One MRS-DPO round for a chunk of ``n`` trajectories, response-first, in place.
+
+    From the state ``(L, π)``: the sampler ``μ = λπ + (1-λ)π_0``, DPO's fitted scores ``x*(μ)``
+    (:func:`prefalign.dpo.fit_scores`, started at the previous round's scores or at
+    :func:`prefalign.dpo.start_scores`, whichever has the smaller residual), then
+    ``z = α L + (1-α) log π_ref + β x*(μ)``, ``L' = z - max z``, ``π' = softmax(L')``: DPO's optimum
+    with reference ``∝ π^α π_ref^(1-α)``. Each trajectory's Newton solve is independent of the
+    others, so a trajectory's numbers do not depend on the batch it is computed in.
+    """
+
+    def __init__(self, prob: _Problem, index: tuple[np.ndarray, ...] | None, n: int):
+        super().__init__(prob, index, n)
+        self.Prf = np.asarray(self.P, dtype=float)[:, :, None] if prob.P.ndim == 2 else self.P
+        self.scores: np.ndarray | None = None
+        self.rounds = 0
+
+    def __call__(self, state: _State, out: _State) -> None:
+        mu = self.sampler(state)
+        self.rounds += 1
+        if self.scores is None:
+            start = dpo.start_scores(self.Prf, mu)
+        else:
+            P = self.Prf
+            start = [self.scores, lambda idx: dpo.start_scores(P[:, :, idx] if P.shape[2] > 1 else P, mu[:, idx])]
+        try:
+            self.scores, _ = dpo.fit_scores(self.Prf, mu, start)
+        except RuntimeError as error:
+            raise RuntimeError(f"MRS-DPO round {self.rounds}: {error}") from None
+        self.finish(state, out, self.beta * self.scores)
 
 
 # --------------------------------------------------------------------------- the loop
@@ -261,7 +315,7 @@ def _record_times(steps: int, record: Record) -> np.ndarray:
     return np.unique(np.r_[np.arange(0, steps + 1, k), steps])
 
 
-def _iterate(round_: _IpoRound, L0: np.ndarray, steps: int, times: np.ndarray, burn_in: int,
+def _iterate(round_: _Round, L0: np.ndarray, steps: int, times: np.ndarray, burn_in: int,
              out: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Advance one chunk ``steps`` rounds from the log-policies ``L0`` (K, n).
 
@@ -297,8 +351,8 @@ def _iterate(round_: _IpoRound, L0: np.ndarray, steps: int, times: np.ndarray, b
 
 def simulate(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike, ref: ArrayLike | None = None,
              pi0: ArrayLike | None = None, init: ArrayLike | None = None, steps: int, record: Record = "all",
-             burn_in: int | None = None) -> Trajectory:
-    """Run MRS-IPO for ``steps`` rounds on a whole batch of trajectories at once.
+             burn_in: int | None = None, method: Method = "ipo") -> Trajectory:
+    """Run MRS-IPO (or MRS-DPO) for ``steps`` rounds on a whole batch of trajectories at once.
 
     Parameters
     ----------
@@ -315,6 +369,10 @@ def simulate(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
         ``steps``) or an integer ``k`` (rounds ``0, k, 2k, ...`` and ``steps``). Memory is
         ``O(batch x recorded rounds x K)`` plus the summaries; nothing else grows with ``steps``.
     burn_in : first round counted in the online ``cycle_strength`` (default ``steps // 2``).
+    method : ``"ipo"`` (closed-form rounds) or ``"dpo"`` (one Newton solve per round, to a
+        first-order residual of 1e-12; every ``P`` must have a finite DPO optimum,
+        :func:`prefalign.dpo.has_optimum`, else ``ValueError``; ``RuntimeError`` names the round
+        where a solve fails).
 
     Returns a :class:`Trajectory`. Rounds are computed with the same arithmetic whatever the batch:
     a trajectory computed inside a batch equals, bit for bit, the same trajectory computed alone.
@@ -333,10 +391,21 @@ def simulate(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
             raise ValueError("init defaults to pi0, which has zero entries; pass an interior init")
         log_init = np.log(prob.pi0)
     validation.same_size(prob.K, log_init, "init")
-    return _simulate(prob, log_init, steps, record, burn_in)
+    return _simulate(prob, log_init, steps, record, burn_in, _round_class(method, prob))
 
 
-def _simulate(prob: _Problem, log_init: np.ndarray, steps: int, record: Record, burn_in: int | None) -> Trajectory:
+def _round_class(method: Method, prob: _Problem) -> type[_Round]:
+    """The round of ``method`` (validated); for DPO, after checking that every P has a finite optimum."""
+    if method == "ipo":
+        return _IpoRound
+    if method == "dpo":
+        dpo.check_optimum_exists(prob.P)
+        return _DpoRound
+    raise ValueError(f"method must be 'ipo' or 'dpo', got {method!r}")
+
+
+def _simulate(prob: _Problem, log_init: np.ndarray, steps: int, record: Record, burn_in: int | None,
+              round_class: type[_Round]) -> Trajectory:
     burn = steps // 2 if burn_in is None else validation.count(burn_in, "burn_in", minimum=0)
     if burn > steps:
         raise ValueError(f"burn_in must be <= steps = {steps}, got {burn}")
@@ -350,10 +419,24 @@ def _simulate(prob: _Problem, log_init: np.ndarray, steps: int, record: Record, 
         c1 = min(total, c0 + chunk)
         index = np.unravel_index(np.arange(c0, c1), shape) if shape else None
         L0 = np.ascontiguousarray(np.broadcast_to(_take(log_init, 1, shape, index).T, (K, c1 - c0)))
-        round_ = _IpoRound(prob, index, c1 - c0)
+        round_ = round_class(prob, index, c1 - c0)
         strength[c0:c1], entropy[c0:c1], move[c0:c1] = _iterate(round_, L0, steps, times, burn, out[c0:c1])
     return Trajectory(out.reshape(shape + (len(times), K)), times, strength.reshape(shape), entropy.reshape(shape),
                       move.reshape(shape), burn)
+
+
+def _step(log_pi: ArrayLike, P: ArrayLike, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike, ref: ArrayLike | None,
+          pi0: ArrayLike | None, method: Method) -> np.ndarray:
+    lp = validation.log_probability_vector(log_pi, "log_pi")
+    prob = _problem(P, alpha, beta, lam, ref, pi0, lp.shape[:-1])
+    validation.same_size(prob.K, lp, "log_pi")
+    round_class = _round_class(method, prob)
+    K, shape = prob.K, prob.shape
+    n = int(np.prod(shape, dtype=np.int64))
+    index = np.unravel_index(np.arange(n), shape) if shape else None
+    state, out = _State.start(np.ascontiguousarray(np.broadcast_to(_take(lp, 1, shape, index).T, (K, n)))), _State.empty(K, n)
+    round_class(prob, index, n)(state, out)
+    return out.log_pi().reshape(shape + (K,))
 
 
 def mrs_ipo_step(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
@@ -365,15 +448,49 @@ def mrs_ipo_step(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: Arr
     ``log_pi`` (..., K) holds log-probabilities; the other arguments are as in :func:`simulate`
     and broadcast the same way. Returns the next log-policies, shape ``(..., K)``.
     """
-    lp = validation.log_probability_vector(log_pi, "log_pi")
-    prob = _problem(P, alpha, beta, lam, ref, pi0, lp.shape[:-1])
-    validation.same_size(prob.K, lp, "log_pi")
-    K, shape = prob.K, prob.shape
-    n = int(np.prod(shape, dtype=np.int64))
-    index = np.unravel_index(np.arange(n), shape) if shape else None
-    state, out = _State.start(np.ascontiguousarray(np.broadcast_to(_take(lp, 1, shape, index).T, (K, n)))), _State.empty(K, n)
-    _IpoRound(prob, index, n)(state, out)
-    return out.log_pi().reshape(shape + (K,))
+    return _step(log_pi, P, alpha, beta, lam, ref, pi0, "ipo")
+
+
+def mrs_dpo_step(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
+                 ref: ArrayLike | None = None, pi0: ArrayLike | None = None) -> np.ndarray:
+    """One MRS-DPO round: ``log π_{t+1}`` from ``log π_t``, in log space.
+
+    ``log π_{t+1} = α log π_t + (1-α) log π_ref + β x*(λ π_t + (1-λ) π_0) - logsumexp(·)``, with
+    ``x*(μ)`` DPO's fitted scores (:func:`prefalign.dpo.fit_scores`, from the IPO (4β) start): the
+    DPO optimum with reference ``∝ π_t^α π_ref^(1-α)`` and sampler ``λ π_t + (1-λ) π_0``. Arguments
+    and shapes as :func:`mrs_ipo_step`; errors as :func:`simulate` with ``method="dpo"``.
+    """
+    return _step(log_pi, P, alpha, beta, lam, ref, pi0, "dpo")
+
+
+def dpo_bradley_terry(scores: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, steps: int | None = None,
+                      ref: ArrayLike | None = None, init: ArrayLike | None = None) -> np.ndarray:
+    """MRS-DPO on a Bradley–Terry matrix ``P = BT(s)`` in closed form, ``log π_t`` of shape ``(..., K)``.
+
+    Every round's implicit reward is ``βs`` whatever the sampler (the DPO chapter), so the round is
+    affine in the logits and ``log π_t = α^t log π_init + S_t ((1-α) log π_ref + βs) + c`` with
+    ``S_t = Σ_{k<t} α^k`` (``= t`` at α = 1); λ and ``π_0`` play no role. ``steps=None`` gives the
+    limit for α < 1, ``log π_∞ = log π_ref + βs/(1-α) + c``. ``scores`` ``(..., K)``, ``ref`` and
+    ``init`` (interior; default uniform and ``ref``) broadcast with α and β.
+    """
+    s = validation.finite_array(scores, "scores", ndim_min=1)
+    K = s.shape[-1]
+    a = validation.unit_interval(alpha, "alpha")[..., None]
+    b = validation.positive(beta, "beta")[..., None]
+    log_ref = np.full(K, -np.log(K)) if ref is None else np.log(validation.probability_vector(ref, "ref", positive=True))
+    validation.same_size(K, log_ref, "ref", against="scores")
+    drive = (1.0 - a) * log_ref + b * s
+    if steps is None:
+        if np.any(a >= 1):
+            raise ValueError("alpha must be < 1 for the limit (steps=None); at alpha = 1 the policy collapses")
+        z = drive / (1.0 - a)
+    else:
+        t = validation.count(steps, "steps", minimum=0)
+        log_init = log_ref if init is None else np.log(validation.probability_vector(init, "init", positive=True))
+        validation.same_size(K, log_init, "init", against="scores")
+        total = np.where(a == 1.0, float(t), (1.0 - a**t) / np.where(a == 1.0, 0.5, 1.0 - a))
+        z = a**t * log_init + total * drive
+    return z - logsumexp(z, axis=-1, keepdims=True)
 
 
 # --------------------------------------------------------------------------- fixed points
@@ -530,36 +647,53 @@ def perp_basis(K: int) -> np.ndarray:
     return q
 
 
-def jacobian(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike) -> np.ndarray:
-    """``J = αI + βλ A C(π)``: the derivative of the round's logits ``z_{t+1}`` with respect to ``log π_t``.
+def jacobian(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
+             method: Method = "ipo", pi0: ArrayLike | None = None) -> np.ndarray:
+    """The derivative of the round's logits ``z_{t+1}`` with respect to ``log π_t``, shape ``(..., K, K)``.
 
-    ``A = P - ½11ᵀ``, ``C(π) = diag(π) - ππᵀ``. Shape ``(..., K, K)``; everything broadcasts.
-    Only ``π``, P, α, βλ enter (the reference and the offline sampler shift the logits by
-    constants of the state). ``J1 = α1``.
+    IPO: ``J = αI + βλ A C(π)`` with ``A = P - ½11ᵀ``, ``C(π) = diag(π) - ππᵀ``; only ``π``, P, α,
+    βλ enter (the reference and the offline sampler shift the logits by constants of the state).
+    DPO: ``J = αI + λ X(μ) C(π)`` with ``μ = λπ + (1-λ)π_0`` (``pi0``: ``None`` = uniform) and
+    ``X = ∂r*/∂μ`` (:func:`prefalign.dpo.reward_derivative`); μ must have full support and P a
+    finite DPO optimum. Everything broadcasts; ``J1 = α1``.
     """
     lp = validation.log_probability_vector(log_pi, "log_pi")
     A = preferences.skew(P)
-    validation.same_size(A.shape[-1], lp, "log_pi")
+    K = A.shape[-1]
+    validation.same_size(K, lp, "log_pi")
     a = validation.unit_interval(alpha, "alpha")
-    g = validation.positive(beta, "beta") * validation.unit_interval(lam, "lam")
-    C = _covariance(np.exp(lp))
-    return a[..., None, None] * np.eye(A.shape[-1]) + g[..., None, None] * (A @ C)
+    b = validation.positive(beta, "beta")
+    lm = validation.unit_interval(lam, "lam")
+    pi = np.exp(lp)
+    C = _covariance(pi)
+    if method == "ipo":
+        return a[..., None, None] * np.eye(K) + (b * lm)[..., None, None] * (A @ C)
+    if method != "dpo":
+        raise ValueError(f"method must be 'ipo' or 'dpo', got {method!r}")
+    p0 = np.full(K, 1.0 / K) if pi0 is None else validation.probability_vector(pi0, "pi0")
+    validation.same_size(K, p0, "pi0")
+    mu = lm[..., None] * pi + (1.0 - lm[..., None]) * p0
+    X = dpo.reward_derivative(A + 0.5, mu / mu.sum(axis=-1, keepdims=True), b)
+    return a[..., None, None] * np.eye(K) + lm[..., None, None] * (X @ C)
 
 
-def quotient_jacobian(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike) -> np.ndarray:
+def quotient_jacobian(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
+                      method: Method = "ipo", pi0: ArrayLike | None = None) -> np.ndarray:
     """``QᵀJQ`` (shape ``(..., K-1, K-1)``): the Jacobian on logits modulo constants, in the basis
     :func:`perp_basis`. Because ``J1 = α1``, the spectrum of ``J`` is ``{α}`` plus this one's."""
-    J = jacobian(log_pi, P, alpha=alpha, beta=beta, lam=lam)
+    J = jacobian(log_pi, P, alpha=alpha, beta=beta, lam=lam, method=method, pi0=pi0)
     Q = perp_basis(J.shape[-1])
     return Q.T @ J @ Q
 
 
-def spectral_radius(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike) -> np.ndarray:
+def spectral_radius(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
+                    method: Method = "ipo", pi0: ArrayLike | None = None) -> np.ndarray:
     """Largest modulus of the eigenvalues of :func:`quotient_jacobian` (shape ``(...)``).
 
     At a fixed point, ``< 1`` means locally asymptotically stable, ``> 1`` unstable.
     """
-    return np.abs(np.linalg.eigvals(quotient_jacobian(log_pi, P, alpha=alpha, beta=beta, lam=lam))).max(axis=-1)
+    Qj = quotient_jacobian(log_pi, P, alpha=alpha, beta=beta, lam=lam, method=method, pi0=pi0)
+    return np.abs(np.linalg.eigvals(Qj)).max(axis=-1)
 
 
 def skew_spectrum(log_pi: ArrayLike, P: ArrayLike) -> np.ndarray:
@@ -586,26 +720,41 @@ def _cycle_a(a: ArrayLike) -> np.ndarray:
     return arr
 
 
-def oscillation_threshold(a: ArrayLike, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike) -> np.ndarray:
-    """``α² + a²β²λ²/3``: the squared spectral radius of the round at the uniform fixed point of the
-    3-cycle ``P_a`` (uniform π_ref and π_0). Uniform is unstable iff this exceeds 1."""
-    g = validation.positive(beta, "beta") * validation.unit_interval(lam, "lam")
+def _uniform_signal(beta: ArrayLike, lam: ArrayLike, method: Method) -> np.ndarray:
+    """The signal that the round's derivative at uniform on ``P_a`` multiplies ``A/3`` by: ``βλ`` for
+    IPO, ``4βλ`` for DPO (:func:`prefalign.dpo.linearised_ipo_beta`)."""
+    lm = validation.unit_interval(lam, "lam")
+    if method == "ipo":
+        return validation.positive(beta, "beta") * lm
+    if method == "dpo":
+        return dpo.linearised_ipo_beta(beta) * lm
+    raise ValueError(f"method must be 'ipo' or 'dpo', got {method!r}")
+
+
+def oscillation_threshold(a: ArrayLike, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
+                          method: Method = "ipo") -> np.ndarray:
+    """``α² + a²β²λ²/3`` (IPO) or ``α² + 16a²β²λ²/3`` (DPO): the squared spectral radius of the round
+    at the uniform fixed point of the 3-cycle ``P_a`` (uniform π_ref and π_0). Uniform is unstable
+    iff this exceeds 1."""
+    g = _uniform_signal(beta, lam, method)
     return validation.unit_interval(alpha, "alpha") ** 2 + _cycle_a(a) ** 2 * g**2 / 3.0
 
 
-def oscillation_boundary(a: ArrayLike, alpha: ArrayLike) -> np.ndarray:
-    """The signal strength ``βλ = √(3(1-α²))/a`` at which ``α² + a²β²λ²/3 = 1`` on ``P_a`` (a > 0):
-    uniform is stable below it and unstable above it."""
+def oscillation_boundary(a: ArrayLike, alpha: ArrayLike, method: Method = "ipo") -> np.ndarray:
+    """The signal strength ``βλ`` at which :func:`oscillation_threshold` equals 1 on ``P_a`` (a > 0):
+    ``√(3(1-α²))/a`` for IPO, a quarter of it for DPO. Uniform is stable below it, unstable above."""
     arr = _cycle_a(a)
     if np.any(arr <= 0):
         raise ValueError("a must be > 0 for a boundary (P_0 is all ties and never oscillates), got 0")
-    return np.sqrt(3.0 * (1.0 - validation.unit_interval(alpha, "alpha") ** 2)) / arr
+    return np.sqrt(3.0 * (1.0 - validation.unit_interval(alpha, "alpha") ** 2)) / (arr * _uniform_signal(1.0, 1.0, method))
 
 
-def uniform_rotation_angle(a: ArrayLike, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike) -> np.ndarray:
-    """Rotation per round of the linearised map at uniform on ``P_a``: ``φ = arctan(βλa / (√3 α))`` in
-    radians (``π/2`` at α = 0): the argument of the eigenvalue ``α + iβλa/√3``."""
-    g = validation.positive(beta, "beta") * validation.unit_interval(lam, "lam")
+def uniform_rotation_angle(a: ArrayLike, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
+                           method: Method = "ipo") -> np.ndarray:
+    """Rotation per round of the linearised map at uniform on ``P_a``: ``φ = arctan(gλa / (√3 α))`` in
+    radians (``π/2`` at α = 0), ``g = β`` (IPO) or ``4β`` (DPO): the argument of the eigenvalue
+    ``α + igλa/√3``."""
+    g = _uniform_signal(beta, lam, method)
     return np.arctan2(g * _cycle_a(a) / np.sqrt(3.0), validation.unit_interval(alpha, "alpha"))
 
 
