@@ -108,14 +108,14 @@ def test_internal_links_resolve(built_book):
     assert not broken, "broken internal links:\n" + "\n".join(broken[:30])
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
-def test_every_page_renders_offline(site, browser, width):
+def test_every_page_renders_offline(site, browser):
+    """Each page is loaded once at desktop width, checked and photographed, then narrowed to a phone."""
     html_dir, base = site
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     pages = _pages(html_dir)
     assert len(pages) >= 5
-    context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900})
+    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900})
     for rel in pages:
         page = context.new_page()
         console, external, failed = [], [], []
@@ -143,6 +143,14 @@ def test_every_page_renders_offline(site, browser, width):
                 problems.append(f"{rel}: image did not load: {img['src']}")
             if img["fig"] and len(img["alt"].strip()) < 20:
                 problems.append(f"{rel}: figure image without alt text: {img['src']}")
+        name = rel.replace("/", "__")[:-5]
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
+        page.set_viewport_size({"width": WIDTHS["phone"], "height": 900})
+        page.wait_for_timeout(200)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 1:
+            problems.append(f"{rel}: page is {overflow}px wider than a {WIDTHS['phone']}px screen")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
         bad_console = [c for c in console if not any(a in c for a in ALLOWED_CONSOLE_ERRORS) and "favicon.ico" not in c]
         if bad_console:
             problems.append(f"{rel}: console errors {bad_console}")
@@ -150,11 +158,6 @@ def test_every_page_renders_offline(site, browser, width):
             problems.append(f"{rel}: requests leaving the site {external}")
         if failed:
             problems.append(f"{rel}: failed requests {failed}")
-        if width == "phone":
-            overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-            if overflow > 1:
-                problems.append(f"{rel}: page is {overflow}px wider than a {WIDTHS[width]}px screen")
-        page.screenshot(path=str(SCREENSHOTS / f"{rel.replace('/', '__')[:-5]}-{width}.png"), full_page=True)
         page.close()
     context.close()
     assert not problems, "\n".join(problems)

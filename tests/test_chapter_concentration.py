@@ -1,26 +1,17 @@
-"""Chapter 'Concentration under skewed and on-policy sampling' run through papermill with small parameters."""
+"""Chapter 'Concentration under skewed and on-policy sampling' as executed in the test book, with the small parameters of conftest.CHAPTER_TEST_PARAMS."""
 
 import numpy as np
 import pytest
 
-SCORES = [1.0, 0.5, 0.0]
-BETA = 1.0
+from conftest import CHAPTER_TEST_PARAMS
+
+SCORES = CHAPTER_TEST_PARAMS["concentration"]["bt_scores"]
+BETA = CHAPTER_TEST_PARAMS["concentration"]["beta_demo"]
 
 
 @pytest.fixture(scope="module")
-def glued(tmp_path_factory):
-    import papermill
-
-    from prefalign.notebook import glued as read
-    from conftest import BOOK
-
-    out = tmp_path_factory.mktemp("concentration") / "concentration.ipynb"
-    nb = papermill.execute_notebook(
-        str(BOOK / "concentration.ipynb"), str(out),
-        parameters={"fast": True, "seed": 11, "bt_scores": SCORES, "beta_min": 0.5, "beta_max": 20.0, "beta_demo": BETA},
-        kernel_name="python3", cwd=str(BOOK), progress_bar=False, log_output=False, execution_timeout=600,
-    )
-    return read(nb)
+def glued(book_glued):
+    return book_glued("concentration")
 
 
 def _independent():

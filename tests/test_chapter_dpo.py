@@ -1,28 +1,19 @@
-"""Chapter 'DPO: the same sampling effects, implicitly' run through papermill with small parameters."""
+"""Chapter 'DPO: the same sampling effects, implicitly' as executed in the test book, with the small parameters of conftest.CHAPTER_TEST_PARAMS."""
 
 import numpy as np
 import pytest
 from scipy.optimize import brentq
 from scipy.special import logit
 
-A = 0.3  # the 3-cycle margin passed to the chapter
+from conftest import CHAPTER_TEST_PARAMS
+
+A = CHAPTER_TEST_PARAMS["dpo"]["a"]  # the 3-cycle margin passed to the chapter
 LOCAL = np.array([[0.50, 0.81, 0.90, 0.99], [0.19, 0.50, 0.66, 0.95], [0.10, 0.34, 0.50, 0.56], [0.01, 0.05, 0.44, 0.50]])
 
 
 @pytest.fixture(scope="module")
-def glued(tmp_path_factory):
-    import papermill
-
-    from conftest import BOOK
-    from prefalign.notebook import glued as read
-
-    out = tmp_path_factory.mktemp("dpo") / "dpo.ipynb"
-    nb = papermill.execute_notebook(
-        str(BOOK / "dpo.ipynb"), str(out),
-        parameters={"fast": True, "seed": 7, "a": A, "lattice_n": 10, "trajectory_rounds": 60},
-        kernel_name="python3", cwd=str(BOOK), progress_bar=False, log_output=False, execution_timeout=600,
-    )
-    return read(nb)
+def glued(book_glued):
+    return book_glued("dpo")
 
 
 def test_checks_glued(glued):

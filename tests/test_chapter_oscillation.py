@@ -1,23 +1,12 @@
-"""Chapter 'Oscillation under cyclic preferences' run through papermill with small parameters."""
+"""Chapter 'Oscillation under cyclic preferences' as executed in the test book, with the small parameters of conftest.CHAPTER_TEST_PARAMS."""
 
 import numpy as np
 import pytest
 
 
 @pytest.fixture(scope="module")
-def glued(tmp_path_factory):
-    import papermill
-
-    from conftest import BOOK
-    from prefalign.notebook import glued as read
-
-    out = tmp_path_factory.mktemp("oscillation") / "oscillation.ipynb"
-    nb = papermill.execute_notebook(
-        str(BOOK / "oscillation.ipynb"), str(out),
-        parameters={"fast": True, "seed": 7, "a": 0.3, "trajectory_rounds": 80, "hedge_rounds": 300, "hedge_signal": 1.0},
-        kernel_name="python3", cwd=str(BOOK), progress_bar=False, log_output=False, execution_timeout=600,
-    )
-    return read(nb)
+def glued(book_glued):
+    return book_glued("oscillation")
 
 
 def test_checks_glued(glued):

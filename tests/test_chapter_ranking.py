@@ -1,22 +1,12 @@
-"""Chapter 'Ranking guarantees' run through papermill with small parameters."""
+"""Chapter 'Ranking guarantees' as executed in the test book, with the small parameters of conftest.CHAPTER_TEST_PARAMS."""
 
 import numpy as np
 import pytest
 
 
 @pytest.fixture(scope="module")
-def glued(tmp_path_factory):
-    import papermill
-
-    from prefalign.notebook import glued as read
-    from conftest import BOOK
-
-    out = tmp_path_factory.mktemp("ranking") / "ranking.ipynb"
-    nb = papermill.execute_notebook(
-        str(BOOK / "ranking.ipynb"), str(out), parameters={"fast": True, "seed": 11, "onpolicy_betas": [2.0, 8.0], "beta_demo": 2.0},
-        kernel_name="python3", cwd=str(BOOK), progress_bar=False, log_output=False, execution_timeout=600,
-    )
-    return read(nb)
+def glued(book_glued):
+    return book_glued("ranking")
 
 
 def test_borda_example_by_hand(glued):

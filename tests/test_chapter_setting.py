@@ -1,10 +1,12 @@
-"""Chapter 'Setting and IPO's closed form' run through papermill with small parameters."""
+"""Chapter 'Setting and IPO's closed form' as executed in the test book, with the small parameters of conftest.CHAPTER_TEST_PARAMS."""
 
 import numpy as np
 import pytest
 
 
-PARAMS = {"fast": True, "seed": 7, "lattice_n": 25, "hair": 0.05, "beta_demo": 2.0}
+from conftest import CHAPTER_TEST_PARAMS
+
+PARAMS = {"fast": True, **CHAPTER_TEST_PARAMS["setting"]}
 
 
 def _run(tmp_path_factory):
@@ -22,8 +24,8 @@ def _run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def glued(tmp_path_factory):
-    return _run(tmp_path_factory)
+def glued(book_glued):
+    return book_glued("setting")
 
 
 def test_checks_glued(glued):
@@ -56,7 +58,7 @@ def test_figures_are_glued_as_png(glued):
 
 
 def test_rerun_is_byte_identical(glued, tmp_path_factory):
-    """Determinism: a second execution in a new kernel gives the same numbers and the same PNG bytes."""
+    """Determinism: a second execution (a new kernel, outside the build) gives the same numbers and PNG bytes."""
     again = _run(tmp_path_factory)
     assert set(again) == set(glued)
     for name, value in glued.items():

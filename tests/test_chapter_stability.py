@@ -1,4 +1,4 @@
-"""Chapter 'Stability and entropy collapse' run through papermill with small parameters."""
+"""Chapter 'Stability and entropy collapse' as executed in the test book, with the small parameters of conftest.CHAPTER_TEST_PARAMS."""
 
 import numpy as np
 import pytest
@@ -15,19 +15,8 @@ def margins() -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def glued(tmp_path_factory):
-    import papermill
-
-    from conftest import BOOK
-    from prefalign.notebook import glued as read
-
-    out = tmp_path_factory.mktemp("stability") / "stability.ipynb"
-    nb = papermill.execute_notebook(
-        str(BOOK / "stability.ipynb"), str(out),
-        parameters={"fast": True, "seed": 7, "a": 0.3, "region_n": 30, "region_steps": 400, "hedge_steps": 200},
-        kernel_name="python3", cwd=str(BOOK), progress_bar=False, log_output=False, execution_timeout=600,
-    )
-    return read(nb)
+def glued(book_glued):
+    return book_glued("stability")
 
 
 def test_checks_glued(glued):

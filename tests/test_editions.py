@@ -3,7 +3,7 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import ROOT, TEST_BUILD
+from conftest import build_test_book
 
 # A sentence that appears only inside a solution of chapter 1.
 SOLUTION_TEXT = "label noise cannot be fitted away"
@@ -11,9 +11,7 @@ SOLUTION_TEXT = "label noise cannot be fitted away"
 
 @pytest.fixture(scope="module")
 def student_html():
-    from prefalign import build
-
-    return build.build_book(ROOT, edition="student", params={"fast": True}, build_dir=TEST_BUILD, log=lambda *_: None).parent
+    return build_test_book("student")
 
 
 def test_student_edition_has_exercises_but_no_solutions(student_html, built_book):

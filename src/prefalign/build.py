@@ -157,45 +157,53 @@ class ChapterFailed(RuntimeError):
 
 
 def execute(layout: Layout, *, jobs: int | None = None, params: dict[str, Any] | None = None,
-            force: bool = False, log=print) -> dict[str, dict[str, Any]]:
+            chapter_params: dict[str, dict[str, Any]] | None = None, force: bool = False,
+            log=print) -> dict[str, dict[str, Any]]:
     """Execute the stale chapters with papermill in parallel; return ``{chapter: timing record}``.
 
-    Raises :class:`ChapterFailed` if any chapter fails; its failed output is kept in
-    ``_build/failed/`` for inspection and its key is removed, so it runs again next time.
+    ``params`` go to every chapter, ``chapter_params[name]`` (overriding them) to chapter ``name``.
+    The slowest chapters of the previous run start first. Raises :class:`ChapterFailed` if any
+    chapter fails; its failed output is kept in ``_build/failed/`` for inspection and its key is
+    removed, so it runs again next time.
     """
-    params = params or {}
+    chapter_params = chapter_params or {}
+    unknown = sorted(set(chapter_params) - {nb.stem for nb in layout.chapters()})
+    if unknown:
+        raise ValueError(f"chapter_params names chapters that are not in _toc.yml: {unknown}")
     out_dir = layout.stage / "book"
     for d in (out_dir, layout.keys, layout.failed, layout.logs):
         d.mkdir(parents=True, exist_ok=True)
     timings = json.loads(layout.timings.read_text()) if layout.timings.exists() else {}
     todo = []
     for nb in layout.chapters():
-        key = inputs_key(layout, nb, params)
+        nb_params = {**(params or {}), **chapter_params.get(nb.stem, {})}
+        key = inputs_key(layout, nb, nb_params)
         key_file = layout.keys / f"{nb.stem}.sha256"
         if not force and (out_dir / nb.name).exists() and key_file.exists() and key_file.read_text() == key:
             log(f"  up to date  {nb.relative_to(layout.root)}")
             continue
-        todo.append((nb, key, key_file))
+        todo.append((nb, key, key_file, nb_params))
     if not todo:
         return timings
+    todo.sort(key=lambda item: -timings.get(item[0].stem, {}).get("seconds", float("inf")))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     at_commit = provenance.commit(layout.root)
     log(f"executing {len(todo)} chapter(s) with papermill on {jobs} process(es)")
     failures = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         futures = {
-            nb: pool.submit(_execute_one, str(nb), str(layout.build / f"{nb.stem}.running.ipynb"), str(nb.parent), params,
-                            str(layout.logs / f"{nb.stem}.stderr.log"))
-            for nb, _, _ in todo
+            nb: pool.submit(_execute_one, str(nb), str(layout.build / f"{nb.stem}.running.ipynb"), str(nb.parent),
+                            nb_params, str(layout.logs / f"{nb.stem}.stderr.log"))
+            for nb, _, _, nb_params in todo
         }
-        for nb, key, key_file in todo:
+        for nb, key, key_file, nb_params in todo:
             result = futures[nb].result()
             running = layout.build / f"{nb.stem}.running.ipynb"
             rel = nb.relative_to(layout.root)
             if result["ok"]:
                 os.replace(running, out_dir / nb.name)
                 key_file.write_text(key)
-                timings[nb.stem] = {"seconds": round(result["seconds"], 2), "params": params,
+                timings[nb.stem] = {"seconds": round(result["seconds"], 2), "params": nb_params,
                                     "commit": at_commit, "environment": result["environment"]}
                 log(f"  executed    {rel} in {result['seconds']:.1f} s")
             else:
@@ -303,14 +311,16 @@ def build_html(layout: Layout, *, edition: str = "book", log=print) -> Path:
 
 
 def build_book(root: Path | str = ".", *, edition: str = "book", jobs: int | None = None, force: bool = False,
-               params: dict[str, Any] | None = None, build_dir: Path | None = None, log=print) -> Path:
+               params: dict[str, Any] | None = None, chapter_params: dict[str, dict[str, Any]] | None = None,
+               build_dir: Path | None = None, log=print) -> Path:
     """The whole pipeline: execute (cached, parallel), stage, provenance, render. Returns ``index.html``.
 
-    ``params`` are passed to every chapter's ``parameters`` cell (e.g. ``{"fast": True}``);
-    ``build_dir`` replaces ``root/_build`` as the output folder.
+    ``params`` are passed to every chapter's ``parameters`` cell (e.g. ``{"fast": True}``),
+    ``chapter_params[name]`` to chapter ``name`` only; ``build_dir`` replaces ``root/_build`` as
+    the output folder.
     """
     layout = Layout(Path(root).resolve(), None if build_dir is None else Path(build_dir).resolve())
-    execute(layout, jobs=jobs, force=force, params=params, log=log)
+    execute(layout, jobs=jobs, force=force, params=params, chapter_params=chapter_params, log=log)
     stage(layout)
     write_provenance(layout)
     return build_html(layout, edition=edition, log=log)
