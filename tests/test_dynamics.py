@@ -354,3 +354,13 @@ def test_method_ipo_is_the_default_bit_for_bit():
 def test_dpo_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_round_inputs_by_hand():
+    # pi = (1/2, 1/4, 1/4), alpha = 1/2, uniform ref: reference ∝ sqrt(pi); lam = 1/2, uniform pi0
+    reference, sampler = dynamics.round_inputs(np.log([0.5, 0.25, 0.25]), alpha=0.5, lam=0.5)
+    root = np.sqrt([0.5, 0.25, 0.25])
+    np.testing.assert_allclose(reference, root / root.sum(), rtol=1e-14)
+    np.testing.assert_allclose(sampler, [0.5 * 0.5 + 0.5 / 3, 0.5 * 0.25 + 0.5 / 3, 0.5 * 0.25 + 0.5 / 3], rtol=1e-14)
+    with pytest.raises(ValueError, match=r"alpha must lie in \[0, 1\], got 2"):
+        dynamics.round_inputs(np.log([0.5, 0.5]), alpha=2.0, lam=0.5)

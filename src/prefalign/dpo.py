@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import expit, logit, logsumexp
 
-from prefalign import preferences, validation
+from prefalign import preferences, problem, validation
 
 MAX_ITER = 200
 """Newton steps :func:`fit_scores` takes at most (typically 3 to 10 from a cold start, 0 to 4 warm)."""
@@ -54,22 +54,8 @@ def _log_sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _inputs(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None, beta: ArrayLike):
-    Q = preferences.validate(P)
-    K = Q.shape[-1]
-    m = validation.probability_vector(mu, "mu")
-    validation.same_size(K, m, "mu")
-    if np.any(m <= 0):
-        bad = np.unravel_index(np.argmin(m), m.shape)
-        raise ValueError(
-            f"mu must have full support (every entry > 0); mu{validation.fmt_index(bad)} = {m[bad]:g}, "
-            f"so the log-ratio of response {bad[-1]} is undetermined"
-        )
-    if ref is None:
-        r = np.full(K, 1.0 / K)
-    else:
-        r = validation.probability_vector(ref, "ref", positive=True)
-        validation.same_size(K, r, "ref")
-    b = validation.positive(beta, "beta")
+    Q, m, r, b = problem.inputs(P, mu, ref, beta)
+    problem.require_full_support(m)
     return Q, m, r, b
 
 

@@ -439,6 +439,27 @@ def _step(log_pi: ArrayLike, P: ArrayLike, alpha: ArrayLike, beta: ArrayLike, la
     return out.log_pi().reshape(shape + (K,))
 
 
+def round_inputs(log_pi: ArrayLike, *, alpha: ArrayLike, lam: ArrayLike, ref: ArrayLike | None = None,
+                 pi0: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The reference and sampler that one MRS round trains with, as probabilities ``(..., K)``.
+
+    ``π_ref^(t) ∝ π_t^α π_ref^(1-α)`` (computed in log space) and ``μ_t = λ π_t + (1-λ) π_0``;
+    the round's policy is the one-shot optimum (IPO or DPO) for these. This is the definition the
+    batched engine implements in place; the checks compare the two.
+    """
+    lp = validation.log_probability_vector(log_pi, "log_pi")
+    K = lp.shape[-1]
+    a = validation.unit_interval(alpha, "alpha")[..., None]
+    lm = validation.unit_interval(lam, "lam")[..., None]
+    log_ref = np.full(K, -np.log(K)) if ref is None else np.log(validation.probability_vector(ref, "ref", positive=True))
+    validation.same_size(K, log_ref, "ref", against="log_pi")
+    p0 = np.full(K, 1.0 / K) if pi0 is None else validation.probability_vector(pi0, "pi0")
+    validation.same_size(K, p0, "pi0", against="log_pi")
+    z = a * lp + (1.0 - a) * log_ref
+    reference = np.exp(z - logsumexp(z, axis=-1, keepdims=True))
+    return reference, lm * np.exp(lp) + (1.0 - lm) * p0
+
+
 def mrs_ipo_step(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
                  ref: ArrayLike | None = None, pi0: ArrayLike | None = None) -> np.ndarray:
     """One MRS-IPO round: ``log π_{t+1}`` from ``log π_t``, in log space.

@@ -23,31 +23,11 @@ from numpy.typing import ArrayLike
 from scipy.optimize import linprog, minimize
 from scipy.special import logsumexp
 
-from prefalign import preferences, social_choice, validation
-
-
-def _inputs(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None, beta: ArrayLike):
-    Q = preferences.validate(P)
-    K = Q.shape[-1]
-    m = validation.probability_vector(mu, "mu")
-    validation.same_size(K, m, "mu")
-    if ref is None:
-        r = np.full(K, 1.0 / K)
-    else:
-        r = validation.probability_vector(ref, "ref", positive=True)
-        validation.same_size(K, r, "ref")
-    b = validation.positive(beta, "beta")
-    return Q, m, r, b
+from prefalign import preferences, problem, social_choice, validation
 
 
 def _require_full_support(mu: np.ndarray) -> None:
-    if np.any(mu <= 0):
-        bad = np.unravel_index(np.argmin(mu), mu.shape)
-        raise ValueError(
-            f"mu must have full support (every entry > 0); mu{validation.fmt_index(bad)} = {mu[bad]:g}, "
-            f"so log(pi/ref) is undetermined at response {bad[-1]} - use ipo_optimum_on_support() "
-            "for the answer on the support of mu"
-        )
+    problem.require_full_support(mu, hint=" - use ipo_optimum_on_support() for the answer on the support of mu")
 
 
 def log_optimum(P: np.ndarray, mu: np.ndarray, log_ref: np.ndarray, beta: ArrayLike) -> np.ndarray:
@@ -73,7 +53,7 @@ def ipo_optimum(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None, beta:
     Returns ``π*`` of shape ``(..., K)``. Raises ``ValueError`` if μ has a zero entry, since the
     loss does not see responses off the support of μ (see :func:`ipo_optimum_on_support`).
     """
-    Q, m, r, b = _inputs(P, mu, ref, beta)
+    Q, m, r, b = problem.inputs(P, mu, ref, beta)
     _require_full_support(m)
     return np.exp(log_optimum(Q, m, np.log(r), b))
 
@@ -86,7 +66,7 @@ def objective_maximiser(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = Non
     is the population-loss minimiser; otherwise it is the one loss minimiser whose implicit reward
     follows ``β (Pμ)_i`` on the unsampled responses too (the loss alone leaves them undetermined).
     """
-    Q, m, r, b = _inputs(P, mu, ref, beta)
+    Q, m, r, b = problem.inputs(P, mu, ref, beta)
     return np.exp(log_optimum(Q, m, np.log(r), b))
 
 
@@ -106,7 +86,7 @@ class SupportOptimum:
 
 def ipo_optimum_on_support(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None, beta: float = 1.0) -> SupportOptimum:
     """IPO's optimum for a sampler μ of any support (single ``K x K`` problem); see :class:`SupportOptimum`."""
-    Q, m, r, b = _inputs(P, mu, ref, beta)
+    Q, m, r, b = problem.inputs(P, mu, ref, beta)
     if Q.ndim != 2 or np.ndim(b) != 0:
         raise ValueError("ipo_optimum_on_support takes a single K x K matrix P and a scalar beta")
     support = m > 0
@@ -135,7 +115,7 @@ def population_loss(pi: ArrayLike, P: ArrayLike, mu: ArrayLike, ref: ArrayLike |
     independent of π, to the expected :func:`sampled_loss` when pairs are drawn from ``μ ⊗ μ``
     and labelled by ``P``.
     """
-    Q, m, _, b = _inputs(P, mu, ref, beta)
+    Q, m, _, b = problem.inputs(P, mu, ref, beta)
     if Q.ndim != 2 or np.ndim(b) != 0:
         raise ValueError("population_loss takes a single K x K matrix P and a scalar beta")
     r = _log_ratio(pi, ref, Q.shape[0])
@@ -148,7 +128,7 @@ def ipo_objective(pi: ArrayLike, P: ArrayLike, mu: ArrayLike, ref: ArrayLike | N
 
     Its maximiser is the closed form, and ``max J = (1/β) log Σ_i π_ref,i exp(β (Pμ)_i)``.
     """
-    Q, m, r, b = _inputs(P, mu, ref, beta)
+    Q, m, r, b = problem.inputs(P, mu, ref, beta)
     if Q.ndim != 2 or np.ndim(b) != 0:
         raise ValueError("ipo_objective takes a single K x K matrix P and a scalar beta")
     p = validation.probability_vector(pi, "pi")
@@ -204,7 +184,7 @@ def expected_sampled_loss(pi: ArrayLike, P: ArrayLike, mu: ArrayLike, ref: Array
     ``Σ_{y,y'} μ_y μ_{y'} [P[y,y'] (h_π(y,y') - β/2)² + P[y',y] (h_π(y',y) - β/2)²]``, by enumeration
     of the pair and its label.
     """
-    Q, m, _, b = _inputs(P, mu, ref, beta)
+    Q, m, _, b = problem.inputs(P, mu, ref, beta)
     if Q.ndim != 2 or np.ndim(b) != 0:
         raise ValueError("expected_sampled_loss takes a single K x K matrix P and a scalar beta")
     r = _log_ratio(pi, ref, Q.shape[0])
@@ -226,7 +206,7 @@ def numerical_optimum(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None,
 
     For cross-checking :func:`ipo_optimum` only: slower and accurate to about 1e-7.
     """
-    Q, m, r, b = _inputs(P, mu, ref, beta)
+    Q, m, r, b = problem.inputs(P, mu, ref, beta)
     if Q.ndim != 2 or np.ndim(b) != 0:
         raise ValueError("numerical_optimum takes a single K x K matrix P and a scalar beta")
     _require_full_support(m)

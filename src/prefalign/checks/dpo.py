@@ -371,10 +371,7 @@ def round_is_dpo_optimum(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
         d = random_rounds(K, per_K, rng)
         log_pi = np.log(d["pi"])
         step = dynamics.mrs_dpo_step(log_pi, d["P"], **_round_args(d))
-        a = d["alpha"][:, None]
-        z = a * log_pi + (1 - a) * np.log(d["ref"])
-        reference = np.exp(z - logsumexp(z, axis=-1, keepdims=True))
-        sampler = d["lam"][:, None] * d["pi"] + (1 - d["lam"][:, None]) * d["pi0"]
+        reference, sampler = dynamics.round_inputs(log_pi, alpha=d["alpha"], lam=d["lam"], ref=d["ref"], pi0=d["pi0"])
         optimum = dpo.dpo_optimum(d["P"], sampler, reference, d["beta"])
         worst = max(worst, float(np.max(np.abs(step - np.log(optimum)))))
     return CheckResult(

@@ -40,10 +40,7 @@ def round_is_ipo_optimum(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
         d = random_batch(K, per_K, rng)
         log_pi = np.log(d["pi"])
         step = dynamics.mrs_ipo_step(log_pi, d["P"], **_map_args(d))
-        a = d["alpha"][:, None]
-        z = a * log_pi + (1 - a) * np.log(d["ref"])
-        reference = np.exp(z - logsumexp(z, axis=-1, keepdims=True))  # ∝ π^α π_ref^(1-α)
-        sampler = d["lam"][:, None] * d["pi"] + (1 - d["lam"][:, None]) * d["pi0"]
+        reference, sampler = dynamics.round_inputs(log_pi, alpha=d["alpha"], lam=d["lam"], ref=d["ref"], pi0=d["pi0"])
         optimum = ipo.ipo_optimum(d["P"], sampler, reference, d["beta"])
         worst = max(worst, float(np.max(np.abs(step - np.log(optimum)))))
     return CheckResult(
