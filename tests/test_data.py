@@ -455,3 +455,25 @@ def test_llmfao_coverage_by_hand(crowd):
     assert cov["responses"].min() == 52 and cov["responses"].max() == 59  # PROVENANCE: 52–59 responses each
     row = cov.iloc[0]
     assert row["share"] == pytest.approx(row["judged"] / (row["responses"] * (row["responses"] - 1) / 2))
+
+
+def test_the_wheel_ships_every_data_file(tmp_path):
+    """`pip install .` gets the data: the built wheel holds every file of src/prefalign/data/<source>/."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    from conftest import ROOT
+
+    project = tmp_path / "project"  # build from a copy: setuptools writes build/ next to the sources
+    shutil.copytree(ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, project / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+                    "-w", str(tmp_path / "dist"), str(project)], check=True, capture_output=True)
+    wheel = next((tmp_path / "dist").glob("prefalign-*.whl"))
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    data_dir = ROOT / "src" / "prefalign" / "data"
+    expected = {f"prefalign/data/{p.relative_to(data_dir).as_posix()}" for p in data_dir.glob("*/*") if p.is_file()}
+    assert expected and expected <= shipped, sorted(expected - shipped)
