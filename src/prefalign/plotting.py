@@ -84,20 +84,29 @@ def simplex_trajectory(ax: Axes, pi: ArrayLike, color, *, label: str | None = No
 
 
 def phase_diagram(ax: Axes, x: ArrayLike, y: ArrayLike, values: ArrayLike, *, label: str, norm=None,
-                  cmap="mako_r", extend: str = "neither"):
-    """Colour a grid of values over the plane: ``values[i, j]`` at ``(x[j], y[i])``, with a colour bar
-    labelled ``label`` (say what the colour means and its unit). ``cmap`` is a name or a colormap
-    (e.g. with an ``under`` colour, shown on the bar with ``extend="min"``). Returns the colour bar."""
+                  cmap="mako_r", extend: str = "neither", log_y: bool = False, colorbar: bool = True):
+    """Colour a grid of values over the plane: ``values[i, j]`` at ``(x[j], y[i])``.
+
+    ``x`` and ``y`` are increasing grids (``y`` geometric and drawn on a log axis with ``log_y``);
+    each cell spans the midpoints to its neighbours. With ``colorbar``, a colour bar labelled
+    ``label`` (say what the colour means and its unit); ``colorbar=False`` for panels sharing one.
+    ``cmap`` is a name or a colormap (e.g. with an ``under`` colour, shown on the bar with
+    ``extend="min"``). Returns the colour mesh.
+    """
     xs = validation.finite_array(x, "x", ndim_min=1)
-    ys = validation.finite_array(y, "y", ndim_min=1)
+    ys = validation.positive(y, "y") if log_y else validation.finite_array(y, "y", ndim_min=1)
     v = np.asarray(values, dtype=float)
     if v.shape != (ys.size, xs.size):
         raise ValueError(f"values must have shape (len(y), len(x)) = {(ys.size, xs.size)}, got {v.shape}")
-    mesh = ax.pcolormesh(xs, ys, v, shading="nearest", cmap=cmap, norm=norm, rasterized=True)
+    if xs.size < 2 or ys.size < 2 or np.any(np.diff(xs) <= 0) or np.any(np.diff(ys) <= 0):
+        raise ValueError("x and y must be increasing grids with at least 2 points each")
+    mesh = ax.pcolormesh(_edges(xs, False), _edges(ys, log_y), v, shading="flat", cmap=cmap, norm=norm, rasterized=True)
+    if log_y:
+        ax.set_yscale("log")
     ax.grid(False)
-    bar = ax.figure.colorbar(mesh, ax=ax, pad=0.02, extend=extend)
-    bar.set_label(label)
-    return bar
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, pad=0.02, extend=extend).set_label(label)
+    return mesh
 
 
 def _edges(v: np.ndarray, log: bool) -> np.ndarray:
@@ -106,23 +115,3 @@ def _edges(v: np.ndarray, log: bool) -> np.ndarray:
     mid = 0.5 * (w[1:] + w[:-1])
     e = np.concatenate([[2 * w[0] - mid[0]], mid, [2 * w[-1] - mid[-1]]])
     return np.exp(e) if log else e
-
-
-def phase_diagram_log(ax: Axes, x: ArrayLike, y: ArrayLike, values: ArrayLike, *, label: str, norm=None,
-                      cmap="mako_r", extend: str = "neither", colorbar: bool = True):
-    """Like :func:`phase_diagram`, for ``y`` on a geometric grid drawn on a log axis: ``values[i, j]``
-    at ``(x[j], y[i])``, each cell spanning the midpoints to its neighbours (geometric in y). With
-    ``colorbar=False`` no bar is drawn (for panels sharing one). Returns the colour mesh."""
-    xs = validation.finite_array(x, "x", ndim_min=1)
-    ys = validation.positive(y, "y")
-    v = np.asarray(values, dtype=float)
-    if v.shape != (ys.size, xs.size):
-        raise ValueError(f"values must have shape (len(y), len(x)) = {(ys.size, xs.size)}, got {v.shape}")
-    if xs.size < 2 or ys.size < 2 or np.any(np.diff(xs) <= 0) or np.any(np.diff(ys) <= 0):
-        raise ValueError("x and y must be increasing grids with at least 2 points each")
-    mesh = ax.pcolormesh(_edges(xs, False), _edges(ys, True), v, shading="flat", cmap=cmap, norm=norm, rasterized=True)
-    ax.set_yscale("log")
-    ax.grid(False)
-    if colorbar:
-        ax.figure.colorbar(mesh, ax=ax, pad=0.02, extend=extend).set_label(label)
-    return mesh
