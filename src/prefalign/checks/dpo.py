@@ -30,7 +30,11 @@ GRID_SIGNAL = (0.1, 20.0)
 """The (α, βλ) rectangle of the chapter's phase diagrams (λ = 1; βλ on a log scale)."""
 
 
-def random_problem(K: int, rng: np.random.Generator, beta_range: tuple[float, float] = (0.01, 100.0)):
+BETA_RANGE = (0.01, 100.0)
+"""The β range (log-uniform) of the chapter's random problems: the range where ``dpo_optimum`` must converge."""
+
+
+def random_problem(K: int, rng: np.random.Generator, beta_range: tuple[float, float] = BETA_RANGE):
     """A general ``P`` with entries in [0.01, 0.99], Dirichlet(1) sampler and reference, β log-uniform."""
     P = 0.01 + 0.98 * preferences.random_preference_matrix(K, rng)
     P = np.triu(P, 1) + np.tril(1.0 - P.T, -1) + 0.5 * np.eye(K)
@@ -67,7 +71,7 @@ def newton_vs_generic(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResu
     details = pd.DataFrame(rows)
     return CheckResult(
         CHAPTER, "thm-dpo-existence",
-        f"max |log π_Newton − log π_BFGS| over {len(details)} random (P, μ, π_ref, β), K = 3..8, β in [0.01, 100]",
+        f"max |log π_Newton − log π_BFGS| over {len(details)} random (P, μ, π_ref, β), K = 3..8, β in [{BETA_RANGE[0]:g}, {BETA_RANGE[1]:g}]",
         measured=details["log_error"].max(), expected=0.0, tolerance=1e-5, details=details,
     )
 
@@ -182,7 +186,7 @@ def two_responses(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
     P = np.stack([np.array([[0.5, q], [1.0 - q, 0.5]]) for q in p])
     mu = rng.dirichlet(np.full(2, 0.3), size=n) + 1e-9
     mu /= mu.sum(axis=-1, keepdims=True)
-    beta = np.exp(rng.uniform(np.log(0.01), np.log(100.0), n))
+    beta = np.exp(rng.uniform(*np.log(BETA_RANGE), n))
     r = dpo.implicit_reward(P, mu, beta)
     expected = beta * logit(p)
     return CheckResult(
@@ -201,14 +205,14 @@ def bradley_terry_invariance(seed: int = DEFAULT_SEED, fast: bool = False) -> Ch
     for _ in range(matrices):
         K = int(rng.integers(2, 9))
         s = rng.normal(0.0, 1.5, K)
-        beta = float(np.exp(rng.uniform(np.log(0.01), np.log(100.0))))
+        beta = float(np.exp(rng.uniform(*np.log(BETA_RANGE))))
         mu = rng.dirichlet(np.full(K, rng.choice([0.2, 1.0, 5.0])), size=samplers) + 1e-9
         mu /= mu.sum(axis=-1, keepdims=True)
         r = dpo.implicit_reward(preferences.bradley_terry(s), mu, beta)
         worst = max(worst, float(np.max(np.abs(r / beta - (s - s.mean())))))
     return CheckResult(
         CHAPTER, "thm-dpo-bt",
-        f"max |r*/β − (s − s̄)| over {matrices} Bradley–Terry matrices × {samplers} samplers (K = 2..8, β in [0.01, 100])",
+        f"max |r*/β − (s − s̄)| over {matrices} Bradley–Terry matrices × {samplers} samplers (K = 2..8, β in [{BETA_RANGE[0]:g}, {BETA_RANGE[1]:g}])",
         measured=worst, expected=0.0, tolerance=1e-8,
     )
 

@@ -27,6 +27,11 @@ PROVENANCE_TOP10_DECISIVE = 36_886
 ARENA_CYCLE = ("bard-jan-24-gemini-pro", "gpt-4-0314", "qwen1.5-72b-chat")
 """Three of the Arena's top 10 whose majority relation is a cycle (in this order: each beats the next)."""
 
+RHO_MARGIN = 0.01
+"""Runs whose fixed point has spectral radius within this margin of 1 are too close to call in a
+few thousand rounds (slow convergence and a small cycle look alike); the dynamics checks count a
+fixed point as unstable when ρ ≥ 1 + RHO_MARGIN and as stable when ρ < 1 − RHO_MARGIN."""
+
 
 @functools.lru_cache(maxsize=4)
 def helpsteer(helpsteer_path: str | None, seed: int, fast: bool, n_synthetic_prompts: int) -> data.HelpSteerMatrices:
@@ -201,14 +206,14 @@ def contraction_converges(seed: int = DEFAULT_SEED, fast: bool = False, helpstee
 @register(CHAPTER)
 def instability_oscillates(seed: int = DEFAULT_SEED, fast: bool = False, helpsteer_path: str | None = None,
                            n_synthetic_prompts: int = 3000, steps: int = 3000) -> CheckResult:
-    """Where the fixed point is linearly unstable (spectral radius ≥ 1.01), the run never settles: cycle strength > 0."""
+    """Where the fixed point is linearly unstable (spectral radius ≥ 1 + RHO_MARGIN), the run never settles: cycle strength > 0."""
     grids = _coarse_grids(seed, fast, helpsteer_path, n_synthetic_prompts, steps)
-    unstable = np.concatenate([g.spectral_radius[g.spectral_radius >= 1.01] for g in grids.values()])
-    moving = np.concatenate([g.cycle_strength[g.spectral_radius >= 1.01] > 1e-12 for g in grids.values()])
+    unstable = [g.spectral_radius >= 1 + RHO_MARGIN for g in grids.values()]
+    moving = np.concatenate([g.cycle_strength[u] > 1e-12 for g, u in zip(grids.values(), unstable)])
     share = float(np.mean(moving)) if moving.size else float("nan")
     return CheckResult(
         CHAPTER, "thm-osc-jacobian",
-        f"share of the {unstable.size} runs with an unstable fixed point (ρ ≥ 1.01) whose cycle strength exceeds 1e-12",
+        f"share of the {moving.size} runs with an unstable fixed point (ρ ≥ {1 + RHO_MARGIN:g}) whose cycle strength exceeds 1e-12",
         measured=share, expected=1.0, tolerance=0.0, relation="at_least", details=grids,
     )
 
@@ -238,7 +243,7 @@ def arena_cycle_onset(seed: int = DEFAULT_SEED, fast: bool = False, steps: int =
 
     For α ∈ {0, 0.5, 0.9}, a grid of βλ within ±20% of the threshold (Brent's method on the spectral
     radius at the fixed point); a run oscillates if its cycle strength exceeds 1e-10. Points with
-    |ρ − 1| < 0.01 are too close to call in ``steps`` rounds and are not counted.
+    |ρ − 1| < RHO_MARGIN are too close to call in ``steps`` rounds and are not counted.
     """
     P = arena_cycle()
     a_bar = float(preferences.mean_cycle_margin(P))
@@ -253,13 +258,13 @@ def arena_cycle_onset(seed: int = DEFAULT_SEED, fast: bool = False, steps: int =
                                   "exact_onset": onset,
                                   "uniform_formula": float(dynamics.oscillation_boundary(a_bar, alpha))}))
     details = pd.concat(rows, ignore_index=True)
-    clear = np.abs(details["rho"] - 1.0) >= 0.01
+    clear = np.abs(details["rho"] - 1.0) >= RHO_MARGIN
     wrong = clear & ((details["cycle_strength"] > 1e-10) != (details["rho"] > 1.0))
     details.attrs.update(a_bar=a_bar, counted=int(clear.sum()))
     return CheckResult(
         CHAPTER, "thm-osc-jacobian",
         f"Arena cycle (ā = {a_bar:.4f}), α ∈ {{0, 0.5, 0.9}}: runs whose fate (cycle strength > 1e-10) disagrees with "
-        f"the fixed point's stability (ρ > 1), among {int(clear.sum())} runs with |ρ − 1| ≥ 0.01",
+        f"the fixed point's stability (ρ > 1), among {int(clear.sum())} runs with |ρ − 1| ≥ {RHO_MARGIN:g}",
         measured=int(wrong.sum()), expected=0, tolerance=0, details=details,
     )
 
