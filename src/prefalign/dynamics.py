@@ -761,6 +761,13 @@ def oscillation_threshold(a: ArrayLike, alpha: ArrayLike, beta: ArrayLike, lam: 
     return validation.unit_interval(alpha, "alpha") ** 2 + _cycle_a(a) ** 2 * g**2 / 3.0
 
 
+def uniform_spectral_radius(a: ArrayLike, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
+                            method: Method = "ipo") -> np.ndarray:
+    """``ρ = √(α² + a²β²λ²/3)`` (IPO) or ``√(α² + 16a²β²λ²/3)`` (DPO): the spectral radius of the round
+    at the uniform fixed point of the 3-cycle ``P_a`` (the square root of :func:`oscillation_threshold`)."""
+    return np.sqrt(oscillation_threshold(a, alpha, beta, lam, method))
+
+
 def oscillation_boundary(a: ArrayLike, alpha: ArrayLike, method: Method = "ipo") -> np.ndarray:
     """The signal strength ``βλ`` at which :func:`oscillation_threshold` equals 1 on ``P_a`` (a > 0):
     ``√(3(1-α²))/a`` for IPO, a quarter of it for DPO. Uniform is stable below it, unstable above."""

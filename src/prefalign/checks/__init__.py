@@ -75,6 +75,12 @@ class Check:
         return set(inspect.signature(self.func).parameters)
 
 
+def log_uniform(rng: np.random.Generator, low: float, high: float, size: int | tuple[int, ...] | None = None):
+    """``exp(U[log low, log high])``: draws spread evenly over orders of magnitude (a float when
+    ``size`` is None, else an array of that shape)."""
+    return np.exp(rng.uniform(np.log(low), np.log(high), size))
+
+
 _REGISTRY: dict[str, dict[str, Check]] = {}
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from prefalign import concentration, ipo, preferences, simplex
-from prefalign.checks import CheckResult, register
+from prefalign.checks import CheckResult, log_uniform, register
 from prefalign.checks.ranking import sst_instances
 
 CHAPTER = "concentration"
@@ -24,10 +24,6 @@ ONPOLICY_BETA_RANGE = (1.0, 200.0)
 """The β range (log-uniform) of the on-policy uniqueness check, far beyond the contraction regime β‖A‖₂/2 < 1."""
 
 
-def _log_uniform(rng: np.random.Generator, low: float, high: float, size=None):
-    return np.exp(rng.uniform(np.log(low), np.log(high), size=size))
-
-
 @register(CHAPTER)
 def logit_gap_identity(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
     """``log(π*_i/π*_j) − log(π_ref,i/π_ref,j)`` from the closed form equals ``g_ij(μ)`` from the formula."""
@@ -37,7 +33,7 @@ def logit_gap_identity(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckRes
     for _ in range(trials):
         K = int(rng.integers(3, 9))
         P, mu, ref = preferences.random_preference_matrix(K, rng), rng.dirichlet(np.ones(K)), rng.dirichlet(np.ones(K))
-        beta = float(_log_uniform(rng, 0.1, 100.0))
+        beta = float(log_uniform(rng, 0.1, 100.0))
         r = np.log(ipo.ipo_optimum(P, mu, ref, beta)) - np.log(ref)
         worst = max(worst, float(np.max(np.abs(r[:, None] - r[None, :] - concentration.logit_gaps(P, mu, beta)))))
     return CheckResult(
@@ -65,7 +61,7 @@ def abel_identity(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
         P = preferences.random_preference_matrix(K, rng)
         order, mu, mu_new = _random_move(K, rng)
         i, j = (int(x) for x in rng.choice(K, size=2, replace=False))
-        beta = float(_log_uniform(rng, 0.1, 100.0))
+        beta = float(log_uniform(rng, 0.1, 100.0))
         G = concentration.logit_gaps(P, np.stack([mu_new, mu]), beta)
         terms = concentration.abel_terms(P, i, j, mu_new, mu, order, beta)
         worst = max(worst, abs(float(G[0, i, j] - G[1, i, j] - terms.sum())))
@@ -213,7 +209,7 @@ def adjacent_gaps_balance(seed: int = DEFAULT_SEED, fast: bool = False) -> Check
         order, mu, mu_new = _random_move(K, rng)
         if n % 2:
             mu_new = rng.dirichlet(np.ones(K))  # any move, not only a top-heavier one
-        beta = float(_log_uniform(rng, 0.1, 100.0))
+        beta = float(log_uniform(rng, 0.1, 100.0))
         shift = concentration.adjacent_shift(P, mu_new, mu, order, beta)
         rows.append({"K": K, "top_heavier": n % 2 == 0, "balance": float(shift.shifted @ shift.change) / beta,
                      "all_widen": bool(np.all(shift.change > 0))})
@@ -233,7 +229,7 @@ def onpolicy_unique(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult
     worst = 0.0
     for K in KS:
         Ps = np.stack([preferences.random_preference_matrix(K, rng) for _ in range(per_K)])
-        betas = _log_uniform(rng, *ONPOLICY_BETA_RANGE, size=per_K)
+        betas = log_uniform(rng, *ONPOLICY_BETA_RANGE, size=per_K)
         base = ipo.onpolicy_optimum(Ps, beta=betas)
         for start in 0.98 * rng.dirichlet(np.full(K, 0.3), size=3) + 0.02 / K:
             other = ipo.onpolicy_optimum(Ps, beta=betas, start=start)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
-from scipy.special import logit, logsumexp
+from scipy.special import logit
 
 from prefalign import dpo, dynamics, ipo, preferences, simplex, statistics
-from prefalign.checks import CheckResult, register
+from prefalign.checks import CheckResult, log_uniform, register
+from prefalign.checks.oscillation import random_batch, round_args, round_difference
 from prefalign.checks.stability import SST_SCORES
 
 CHAPTER = "dpo"
@@ -38,7 +41,7 @@ def random_problem(K: int, rng: np.random.Generator, beta_range: tuple[float, fl
     """A general ``P`` with entries in [0.01, 0.99], Dirichlet(1) sampler and reference, β log-uniform."""
     P = 0.01 + 0.98 * preferences.random_preference_matrix(K, rng)
     P = np.triu(P, 1) + np.tril(1.0 - P.T, -1) + 0.5 * np.eye(K)
-    beta = float(np.exp(rng.uniform(*np.log(beta_range))))
+    beta = float(log_uniform(rng, *beta_range))
     return P, rng.dirichlet(np.ones(K)), rng.dirichlet(np.ones(K)), beta
 
 
@@ -103,11 +106,11 @@ def reward_range_bound(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckRes
     worst = 0.0
     for K in range(2, 9):
         P = np.stack([preferences.random_preference_matrix(K, rng) for _ in range(n)])
-        eps = np.exp(rng.uniform(np.log(1e-4), np.log(0.3), n))[:, None, None]
+        eps = log_uniform(rng, 1e-4, 0.3, n)[:, None, None]
         P = eps + (1.0 - 2.0 * eps) * P
         mu = rng.dirichlet(np.full(K, 0.3), size=n) + 1e-6
         mu /= mu.sum(axis=-1, keepdims=True)
-        beta = np.exp(rng.uniform(np.log(0.1), np.log(10.0), n))
+        beta = log_uniform(rng, 0.1, 10.0, n)
         r = dpo.implicit_reward(P, mu, beta)
         worst = max(worst, float(np.max(np.ptp(r, axis=-1) / dpo.reward_range_bound(P, beta))))
     return CheckResult(
@@ -186,7 +189,7 @@ def two_responses(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
     P = np.stack([np.array([[0.5, q], [1.0 - q, 0.5]]) for q in p])
     mu = rng.dirichlet(np.full(2, 0.3), size=n) + 1e-9
     mu /= mu.sum(axis=-1, keepdims=True)
-    beta = np.exp(rng.uniform(*np.log(BETA_RANGE), n))
+    beta = log_uniform(rng, *BETA_RANGE, n)
     r = dpo.implicit_reward(P, mu, beta)
     expected = beta * logit(p)
     return CheckResult(
@@ -205,7 +208,7 @@ def bradley_terry_invariance(seed: int = DEFAULT_SEED, fast: bool = False) -> Ch
     for _ in range(matrices):
         K = int(rng.integers(2, 9))
         s = rng.normal(0.0, 1.5, K)
-        beta = float(np.exp(rng.uniform(*np.log(BETA_RANGE))))
+        beta = float(log_uniform(rng, *BETA_RANGE))
         mu = rng.dirichlet(np.full(K, rng.choice([0.2, 1.0, 5.0])), size=samplers) + 1e-9
         mu /= mu.sum(axis=-1, keepdims=True)
         r = dpo.implicit_reward(preferences.bradley_terry(s), mu, beta)
@@ -227,7 +230,7 @@ def non_bradley_terry_spread(seed: int = DEFAULT_SEED, fast: bool = False) -> Ch
         K = int(rng.integers(3, 7))
         P = random_problem(K, rng)[0] if i % 2 else preferences.random_strongly_transitive(K, rng)
         samplers = rng.dirichlet(np.ones(K), size=K)
-        beta = float(np.exp(rng.uniform(np.log(0.1), np.log(10.0))))
+        beta = float(log_uniform(rng, 0.1, 10.0))
         r = dpo.implicit_reward(P, samplers, beta)
         rows.append({"K": K, "beta": beta, "spread": float(np.ptp(r - r[0], axis=-1).max()),
                      "bound": dpo.spread_lower_bound(P, samplers, beta),
@@ -244,8 +247,11 @@ def non_bradley_terry_spread(seed: int = DEFAULT_SEED, fast: bool = False) -> Ch
 # --------------------------------------------------------------------------- near ties: IPO with 4β
 
 
+@lru_cache(maxsize=2)
 def tie_errors(seed: int, fast: bool) -> pd.DataFrame:
-    """``max |r_DPO(β) − r_IPO(4β)|`` and the remainder after the cubic correction, for ``P = ½ + εB``."""
+    """``max |r_DPO(β) − r_IPO(4β)|`` and the remainder after the cubic correction, for ``P = ½ + εB``.
+
+    Cached: the two near-tie checks read the same table (it must not be modified)."""
     rng = np.random.default_rng([seed, 8])
     count = 4 if fast else 12
     eps = np.geomspace(0.08, 0.01, 7)
@@ -254,7 +260,7 @@ def tie_errors(seed: int, fast: bool) -> pd.DataFrame:
         K = int(rng.integers(3, 7))
         B = preferences.skew(preferences.random_preference_matrix(K, rng))
         mu = rng.dirichlet(np.ones(K))
-        beta = float(np.exp(rng.uniform(np.log(0.1), np.log(10.0))))
+        beta = float(log_uniform(rng, 0.1, 10.0))
         for e in eps:
             P = 0.5 + e * B
             r_dpo = dpo.implicit_reward(P, mu, beta)
@@ -353,16 +359,9 @@ def local_sign_depends_on_sampler(seed: int = DEFAULT_SEED, fast: bool = False, 
 
 
 def random_rounds(K: int, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """``n`` random MRS-DPO problems: P in [0.02, 0.98], α ~ U[0, 1], β log-uniform on [0.1, 10],
-    λ ~ U[0, 1], Dirichlet(1) reference, offline sampler and current policy."""
-    return {"P": np.stack([random_problem(K, rng)[0] for _ in range(n)]), "alpha": rng.uniform(0.0, 1.0, n),
-            "beta": np.exp(rng.uniform(np.log(0.1), np.log(10.0), n)), "lam": rng.uniform(0.0, 1.0, n),
-            "ref": rng.dirichlet(np.ones(K), size=n), "pi0": rng.dirichlet(np.ones(K), size=n),
-            "pi": rng.dirichlet(np.ones(K), size=n)}
-
-
-def _round_args(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {k: d[k] for k in ("alpha", "beta", "lam", "ref", "pi0")}
+    """``n`` random MRS-DPO problems: :func:`prefalign.checks.oscillation.random_batch` with P in
+    [0.01, 0.99] (:func:`random_problem`, so that every round has a finite optimum) and α ~ U[0, 1]."""
+    return random_batch(K, n, rng, matrix=lambda k, g: random_problem(k, g)[0], alpha_max=1.0)
 
 
 @register(CHAPTER)
@@ -374,7 +373,7 @@ def round_is_dpo_optimum(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     for K in range(2, 7):
         d = random_rounds(K, per_K, rng)
         log_pi = np.log(d["pi"])
-        step = dynamics.mrs_dpo_step(log_pi, d["P"], **_round_args(d))
+        step = dynamics.mrs_dpo_step(log_pi, d["P"], **round_args(d))
         reference, sampler = dynamics.round_inputs(log_pi, alpha=d["alpha"], lam=d["lam"], ref=d["ref"], pi0=d["pi0"])
         optimum = dpo.dpo_optimum(d["P"], sampler, reference, d["beta"])
         worst = max(worst, float(np.max(np.abs(step - np.log(optimum)))))
@@ -398,9 +397,7 @@ def round_jacobian(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
         J = dynamics.jacobian(log_pi, d["P"], alpha=d["alpha"], beta=d["beta"], lam=d["lam"], method="dpo", pi0=d["pi0"])
         centre = np.eye(K) - 1.0 / K
         for v in centre.T:
-            up, down = log_pi + h * v, log_pi - h * v
-            diff = (dynamics.mrs_dpo_step(up - logsumexp(up, axis=-1, keepdims=True), d["P"], **_round_args(d))
-                    - dynamics.mrs_dpo_step(down - logsumexp(down, axis=-1, keepdims=True), d["P"], **_round_args(d))) / (2 * h)
+            diff = round_difference(dynamics.mrs_dpo_step, log_pi, v, h, d)
             worst = max(worst, float(np.max(np.abs(diff @ centre - (J @ v) @ centre) / (1.0 + d["beta"][:, None]))))
     return CheckResult(
         CHAPTER, "thm-dpo-cycle",
@@ -415,10 +412,10 @@ def uniform_spectral_radius(seed: int = DEFAULT_SEED, fast: bool = False) -> Che
     rng = np.random.default_rng([seed, 13])
     n = 200 if fast else 3000
     a = rng.uniform(0.0, 0.49, n)
-    alpha, beta, lam = rng.uniform(0.0, 1.0, n), np.exp(rng.uniform(np.log(0.05), np.log(20.0), n)), rng.uniform(0.0, 1.0, n)
+    alpha, beta, lam = rng.uniform(0.0, 1.0, n), log_uniform(rng, 0.05, 20.0, n), rng.uniform(0.0, 1.0, n)
     P = np.stack([preferences.cyclic(x) for x in a])
     rho = dynamics.spectral_radius(np.log(np.full((n, 3), 1 / 3)), P, alpha=alpha, beta=beta, lam=lam, method="dpo")
-    expected = np.sqrt(dynamics.oscillation_threshold(a, alpha, beta, lam, method="dpo"))
+    expected = dynamics.uniform_spectral_radius(a, alpha, beta, lam, method="dpo")
     return CheckResult(
         CHAPTER, "thm-dpo-cycle",
         f"max |ρ(QᵀJQ)/√(α² + 16a²β²λ²/3) − 1| at uniform over {n} random (a, α, β, λ)",
@@ -458,7 +455,7 @@ def fate_grid(method: str, a: float, n: int, steps: int, threshold: float) -> di
     alpha, bl = phase_grid(n)
     run = dynamics.simulate(preferences.cyclic(a), alpha=alpha[:, None], beta=bl[None, :], lam=1.0,
                             init=[0.5, 0.3, 0.2], steps=steps, record="last", method=method)
-    rho = np.sqrt(dynamics.oscillation_threshold(a, alpha[:, None], bl[None, :], 1.0, method=method))
+    rho = dynamics.uniform_spectral_radius(a, alpha[:, None], bl[None, :], 1.0, method=method)
     disagree = (run.cycle_strength > threshold) != (rho > 1.0)
     return {"alpha": alpha, "bl": bl, "cycle_strength": run.cycle_strength, "entropy": run.entropy,
             "distance": dynamics.logit_distance(run.final_log_pi, np.log(simplex.uniform(3))), "rho": rho,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from prefalign import data, dynamics, finite_sample, ipo, preferences, protocol, simplex, social_choice, statistics
-from prefalign.checks import CheckResult, register
+from prefalign.checks import CheckResult, log_uniform, register
 
 CHAPTER = "experiments"
 DEFAULT_SEED = 20240313
@@ -224,7 +224,7 @@ def three_cycle_rotation(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     rng = np.random.default_rng([seed, 6])
     n = 200 if fast else 2000
     P = np.stack([preferences.random_preference_matrix(3, rng) for _ in range(n - 2)] + [arena_cycle(), preferences.cyclic(0.3)])
-    alpha, bl = rng.uniform(0, 1, n), np.exp(rng.uniform(np.log(0.1), np.log(100.0), n))
+    alpha, bl = rng.uniform(0, 1, n), log_uniform(rng, 0.1, 100.0, n)
     J = dynamics.quotient_jacobian(np.log(np.full(3, 1 / 3)), P, alpha=alpha, beta=bl, lam=1.0)
     eig = np.linalg.eigvals(J)
     eig = np.take_along_axis(eig, np.argsort(eig.imag, axis=-1), axis=-1)  # [α − iω, α + iω]

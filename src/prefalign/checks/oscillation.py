@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
 from prefalign import dynamics, ipo, preferences, simplex
-from prefalign.checks import CheckResult, register
+from prefalign.checks import CheckResult, log_uniform, register
 
 CHAPTER = "oscillation"
 DEFAULT_SEED = 20260213
@@ -15,19 +17,32 @@ CYCLE_A = 0.4
 """The margin ``a`` of the 3-cycle ``P_a`` used by the chapter (``P[1,2] = ½ + a``)."""
 
 
-def random_batch(K: int, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """``n`` random MRS-IPO problems with ``K`` responses: general P, α ~ U[0, 0.99], β log-uniform on
-    [0.1, 10], λ ~ U[0, 1], Dirichlet(1) reference, offline sampler and current policy."""
+def random_batch(K: int, n: int, rng: np.random.Generator, *,
+                 matrix: Callable[[int, np.random.Generator], np.ndarray] = preferences.random_preference_matrix,
+                 alpha_max: float = 0.99) -> dict[str, np.ndarray]:
+    """``n`` random MRS problems with ``K`` responses: ``P = matrix(K, rng)`` (a general P by default),
+    α ~ U[0, alpha_max], β log-uniform on [0.1, 10], λ ~ U[0, 1], Dirichlet(1) reference, offline
+    sampler and current policy."""
     return {
-        "P": np.stack([preferences.random_preference_matrix(K, rng) for _ in range(n)]),
-        "alpha": rng.uniform(0.0, 0.99, n), "beta": np.exp(rng.uniform(np.log(0.1), np.log(10.0), n)),
+        "P": np.stack([matrix(K, rng) for _ in range(n)]),
+        "alpha": rng.uniform(0.0, alpha_max, n), "beta": log_uniform(rng, 0.1, 10.0, n),
         "lam": rng.uniform(0.0, 1.0, n), "ref": rng.dirichlet(np.ones(K), size=n),
         "pi0": rng.dirichlet(np.ones(K), size=n), "pi": rng.dirichlet(np.ones(K), size=n),
     }
 
 
-def _map_args(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def round_args(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The keyword arguments of one round (``mrs_ipo_step``/``mrs_dpo_step``) from a :func:`random_batch`."""
     return {k: d[k] for k in ("alpha", "beta", "lam", "ref", "pi0")}
+
+
+def round_difference(step: Callable[..., np.ndarray], log_pi: np.ndarray, v: np.ndarray, h: float,
+                     d: dict[str, np.ndarray]) -> np.ndarray:
+    """The central difference ``(F(log π + hv) − F(log π − hv)) / 2h`` of the round ``F = step`` on
+    the batch ``d``, each displaced point renormalised to a log-policy. Shape of ``log_pi``."""
+    up, down = log_pi + h * v, log_pi - h * v
+    return (step(up - logsumexp(up, axis=-1, keepdims=True), d["P"], **round_args(d))
+            - step(down - logsumexp(down, axis=-1, keepdims=True), d["P"], **round_args(d))) / (2 * h)
 
 
 @register(CHAPTER)
@@ -39,7 +54,7 @@ def round_is_ipo_optimum(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     for K in range(3, 9):
         d = random_batch(K, per_K, rng)
         log_pi = np.log(d["pi"])
-        step = dynamics.mrs_ipo_step(log_pi, d["P"], **_map_args(d))
+        step = dynamics.mrs_ipo_step(log_pi, d["P"], **round_args(d))
         reference, sampler = dynamics.round_inputs(log_pi, alpha=d["alpha"], lam=d["lam"], ref=d["ref"], pi0=d["pi0"])
         optimum = ipo.ipo_optimum(d["P"], sampler, reference, d["beta"])
         worst = max(worst, float(np.max(np.abs(step - np.log(optimum)))))
@@ -60,8 +75,8 @@ def fixed_point_solves_the_map(seed: int = DEFAULT_SEED, fast: bool = False) -> 
         d = random_batch(K, per_K, rng)
         d["lam"][: per_K // 3] = 0.0
         d["lam"][per_K // 3: 2 * per_K // 3] = 1.0
-        fp = dynamics.fixed_point(d["P"], **_map_args(d))
-        residual = np.max(np.abs(dynamics.mrs_ipo_step(fp, d["P"], **_map_args(d)) - fp), axis=-1)
+        fp = dynamics.fixed_point(d["P"], **round_args(d))
+        residual = np.max(np.abs(dynamics.mrs_ipo_step(fp, d["P"], **round_args(d)) - fp), axis=-1)
         rows.append(pd.DataFrame({"K": K, "kappa": d["beta"] * d["lam"] / (1 - d["alpha"]), "residual": residual}))
     details = pd.concat(rows, ignore_index=True)
     return CheckResult(
@@ -84,9 +99,7 @@ def jacobian_matches_finite_differences(seed: int = DEFAULT_SEED, fast: bool = F
         J = dynamics.jacobian(log_pi, d["P"], alpha=d["alpha"], beta=d["beta"], lam=d["lam"])
         center = np.eye(K) - 1.0 / K
         for v in center.T:
-            up, down = log_pi + h * v, log_pi - h * v
-            diff = (dynamics.mrs_ipo_step(up - logsumexp(up, axis=-1, keepdims=True), d["P"], **_map_args(d))
-                    - dynamics.mrs_ipo_step(down - logsumexp(down, axis=-1, keepdims=True), d["P"], **_map_args(d))) / (2 * h)
+            diff = round_difference(dynamics.mrs_ipo_step, log_pi, v, h, d)
             worst = max(worst, float(np.max(np.abs(diff @ center - (J @ v) @ center))))
     return CheckResult(
         CHAPTER, "thm-osc-jacobian",
@@ -122,10 +135,10 @@ def uniform_spectral_radius(seed: int = DEFAULT_SEED, fast: bool = False) -> Che
     rng = np.random.default_rng([seed, 5])
     n = 200 if fast else 5000
     a = rng.uniform(0.0, 0.5, n)
-    alpha, beta, lam = rng.uniform(0.0, 1.0, n), np.exp(rng.uniform(np.log(0.1), np.log(30.0), n)), rng.uniform(0.0, 1.0, n)
+    alpha, beta, lam = rng.uniform(0.0, 1.0, n), log_uniform(rng, 0.1, 30.0, n), rng.uniform(0.0, 1.0, n)
     P = np.stack([preferences.cyclic(x) for x in a])
     rho = dynamics.spectral_radius(np.log(np.full((n, 3), 1 / 3)), P, alpha=alpha, beta=beta, lam=lam)
-    expected = np.sqrt(dynamics.oscillation_threshold(a, alpha, beta, lam))
+    expected = dynamics.uniform_spectral_radius(a, alpha, beta, lam)
     return CheckResult(
         CHAPTER, "thm-osc-cycle",
         f"max |ρ(QᵀJQ) − √(α² + a²β²λ²/3)| at uniform over {n} random (a, α, β, λ)",
@@ -143,7 +156,7 @@ def fate_grid(a: float, n: int, steps: int, alpha_max: float, bl_max: float) -> 
     uniform = np.log(simplex.uniform(3))
     return {"alpha": alpha, "bl": bl, "cycle_strength": run.cycle_strength,
             "distance": dynamics.logit_distance(run.final_log_pi, uniform),
-            "rho": np.sqrt(dynamics.oscillation_threshold(a, alpha[:, None], bl[None, :], 1.0)),
+            "rho": dynamics.uniform_spectral_radius(a, alpha[:, None], bl[None, :], 1.0),
             "steps": steps, "burn_in": run.burn_in, "a": a}
 
 
@@ -194,7 +207,7 @@ def hedge_kl_increment(seed: int = DEFAULT_SEED, fast: bool = False, a: float = 
     """At α = 1 on ``P_a``: ``KL(u‖π_{t+1}) − KL(u‖π_t)`` equals the Jensen gap ``log Σ_i π_t,i e^{βλ(Aπ_t)_i} ≥ 0``."""
     rng = np.random.default_rng([seed, 8])
     n, T = (8, 300) if fast else (40, 2000)
-    bl = np.exp(rng.uniform(np.log(0.2), np.log(5.0), n))
+    bl = log_uniform(rng, 0.2, 5.0, n)
     lam = rng.uniform(0.2, 1.0, n)
     init = rng.dirichlet(np.full(3, 5.0), size=n)
     P = preferences.cyclic(a)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from prefalign import ipo, preferences, simplex, statistics
-from prefalign.checks import CheckResult, register
+from prefalign.checks import CheckResult, log_uniform, register
 
 CHAPTER = "setting"
 DEFAULT_SEED = 20260212
@@ -17,7 +17,7 @@ def random_instance(K: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
     P = preferences.random_preference_matrix(K, rng)
     mu = rng.dirichlet(np.ones(K))
     ref = rng.dirichlet(np.ones(K))
-    beta = float(np.exp(rng.uniform(np.log(0.1), np.log(10.0))))
+    beta = float(log_uniform(rng, 0.1, 10.0))
     return P, mu, ref, beta
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from prefalign import dynamics, preferences, simplex
-from prefalign.checks import CheckResult, register
+from prefalign.checks import CheckResult, log_uniform, register
 
 CHAPTER = "stability"
 DEFAULT_SEED = 20260214
@@ -180,7 +180,7 @@ def hedge_runs(seed: int, fast: bool, steps: int) -> list[dict]:
         P = np.stack([preferences.random_strongly_transitive(K, rng) for _ in range(per_K)])
         init = rng.dirichlet(np.ones(K), size=per_K)
         init[1::2] = 0.02 * init[1::2] + 0.98 * np.eye(K)[-1]
-        beta = np.exp(rng.uniform(np.log(0.2), np.log(3.0), per_K))
+        beta = log_uniform(rng, 0.2, 3.0, per_K)
         lam = rng.uniform(0.0, 1.0, per_K)
         pi0 = rng.dirichlet(np.ones(K), size=per_K)
         run = dynamics.simulate(P, alpha=1.0, beta=beta, lam=lam, pi0=pi0, init=init, steps=steps)
