@@ -23,7 +23,7 @@ def test_run_fast_setting_passes_and_tables():
     report = checks.run("setting", fast=True)
     assert report.passed and len(report) == 4
     table = report.table()
-    assert list(table.columns) == ["chapter", "theorem", "compared", "measured", "expected", "tolerance", "relation", "passed"]
+    assert list(table.columns) == ["chapter", "theorem", "compared", "measured", "expected", "tolerance", "relation", "against", "passed"]
     assert table.loc["closed_form_vs_minimiser", "measured"] < 1e-6
     report.raise_if_failed()
 

@@ -20,6 +20,17 @@ import pandas as pd
 
 Relation = Literal["approx", "at_most", "at_least"]
 
+AGAINST = {
+    "hand value": "a value derived by hand (a closed form evaluated at a point, a textbook constant)",
+    "brute force": "exhaustive enumeration or a dense grid, no shortcut of the theory",
+    "independent algorithm": "a second algorithm that shares no code with the one checked (an LP solver, BFGS, a library)",
+    "finite differences": "derivatives against central differences of the package's own map",
+    "closed form vs solver": "a closed form of the theorem against a numerical solver of the defining problem",
+    "simulation vs theorem": "simulated trajectories or samples against what the theorem predicts",
+    "theorem's bound": "a quantity against the bound or sign the theorem asserts (the check fails if the bound is violated)",
+}
+"""The kinds of independent side a check compares with (``CheckResult.against``), with what each means."""
+
 _RELATION_TEXT = {"approx": "|measured - expected| <= tol", "at_most": "measured <= expected + tol", "at_least": "measured >= expected - tol"}
 
 
@@ -29,7 +40,8 @@ class CheckResult:
 
     ``relation`` says how ``measured`` is compared with ``expected``: ``"approx"`` passes iff
     ``|measured - expected| <= tolerance``; ``"at_most"`` iff ``measured <= expected + tolerance``;
-    ``"at_least"`` iff ``measured >= expected - tolerance``. ``details`` carries the data the check
+    ``"at_least"`` iff ``measured >= expected - tolerance``. ``against`` names the kind of
+    independent side the measured value is compared with (a key of :data:`AGAINST`). ``details`` carries the data the check
     computed (e.g. a DataFrame), so the chapter can plot it without running the work twice.
     """
 
@@ -40,7 +52,12 @@ class CheckResult:
     expected: float
     tolerance: float
     relation: Relation = "approx"
+    against: str | None = None
     details: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.against is not None and self.against not in AGAINST:
+            raise ValueError(f"against must be one of {sorted(AGAINST)}, got {self.against!r}")
 
     @property
     def passed(self) -> bool:
@@ -54,12 +71,12 @@ class CheckResult:
         return m >= e - t
 
     def row(self) -> dict[str, Any]:
-        """The table row: chapter, theorem, compared, measured, expected, tolerance, relation, passed."""
+        """The table row: chapter, theorem, compared, measured, expected, tolerance, relation, against, passed."""
         return {
             "chapter": self.chapter, "theorem": self.theorem, "compared": self.compared,
             "measured": float(self.measured), "expected": float(self.expected),
             "tolerance": float(self.tolerance), "relation": _RELATION_TEXT[self.relation],
-            "passed": self.passed,
+            "against": self.against, "passed": self.passed,
         }
 
 
