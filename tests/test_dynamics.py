@@ -48,7 +48,7 @@ def test_batch_equals_each_trajectory_exactly():
 def test_chunking_does_not_change_a_single_bit(monkeypatch):
     alpha, beta = np.linspace(0, 1, 7)[:, None], np.linspace(0.5, 12, 5)
     whole = dynamics.simulate(preferences.cyclic(0.4), alpha=alpha, beta=beta, lam=1.0, init=[0.5, 0.3, 0.2], steps=50)
-    monkeypatch.setattr(dynamics, "_CHUNK_ENTRIES", 12)  # 4 trajectories per chunk
+    monkeypatch.setattr(dynamics.engine, "_CHUNK_ENTRIES", 12)  # 4 trajectories per chunk
     chunked = dynamics.simulate(preferences.cyclic(0.4), alpha=alpha, beta=beta, lam=1.0, init=[0.5, 0.3, 0.2], steps=50)
     np.testing.assert_array_equal(whole.log_pi, chunked.log_pi)
     np.testing.assert_array_equal(whole.cycle_strength, chunked.cycle_strength)
