@@ -34,7 +34,7 @@ OFFPOLICY_EXAMPLE = {"pi0": (0.1, 0.2, 0.7), "lam": 0.6, "alpha": 0.95, "beta": 
 """Counterexample (a): the exact round's fixed point is stable, trained rounds with small steps are not."""
 ALPHA_ONE_EXAMPLE = {"pi0": (0.1, 0.8, 0.1), "lam": 0.3, "beta": 20.0, "lr": 0.5, "grad_steps": 1}
 """Counterexample (b): at α = 1, trained rounds with these steps make the fixed point stable."""
-SMALL_STEPS = ((0.01, 1), (0.05, 1), (0.1, 1), (0.05, 5))
+SMALL_STEPS = ((0.02, 2), (0.03, 1), (0.05, 1), (0.1, 1), (0.05, 5))
 """(lr, grad_steps) pairs with small ``lr · grad_steps`` at which counterexample (a) is checked."""
 
 
