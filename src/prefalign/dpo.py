@@ -388,8 +388,8 @@ def _fit(P: np.ndarray, p_index: np.ndarray, mu: np.ndarray, starts: np.ndarray,
     residuals (n,); raises ``RuntimeError`` with the residual reached if a problem does not converge."""
     n, K = mu.shape
     x, residual, code = np.empty((n, K)), np.empty(n), np.empty(n, dtype=np.int64)
-    _fit_batch(np.ascontiguousarray(P, dtype=float), np.ascontiguousarray(p_index, dtype=np.int64),
-               np.ascontiguousarray(mu, dtype=float), np.ascontiguousarray(starts, dtype=float), float(tol),
+    _fit_batch(np.array(P, dtype=float, order="C"), np.array(p_index, dtype=np.int64, order="C"),
+               np.array(mu, dtype=float, order="C"), np.array(starts, dtype=float, order="C"), float(tol),
                int(max_iter), x, residual, code)
     raise_unconverged(code, residual, tol, max_iter)
     return x, residual
@@ -483,7 +483,7 @@ def start_scores(P: ArrayLike, mu: ArrayLike) -> np.ndarray:
     for ``P = ½11ᵀ + εB``."""
     Q, m = _response_first_inputs(P, mu)
     out = np.empty(m.shape)
-    _start_batch(Q, _p_index(Q, m.shape[0]), m, out)
+    _start_batch(np.array(Q, order="C"), _p_index(Q, m.shape[0]), np.array(m, order="C"), out)
     return out.T
 
 
@@ -496,7 +496,7 @@ def _cubic_batch(y: np.ndarray, mu: np.ndarray, out: np.ndarray) -> None:
 def _cubic(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """``c_i = (1/12) Σ_j μ_j (y_i - y_j)³`` for response-first ``y``, ``mu`` ``(K, n)``."""
     out = np.empty(y.shape[::-1])
-    _cubic_batch(np.ascontiguousarray(y.T, dtype=float), np.ascontiguousarray(mu.T, dtype=float), out)
+    _cubic_batch(np.array(y.T, dtype=float, order="C"), np.array(mu.T, dtype=float, order="C"), out)
     return out.T
 
 

@@ -1,0 +1,241 @@
+"""The compiled core of :func:`prefalign.dynamics.simulate`: one MRS round for a block of trajectories,
+and the loop that advances a block through every round.
+
+Layout. The batch is flat (``n`` trajectories). Parameters arrive as distinct values plus, per
+trajectory, an index into them: ``P`` (m, K, K) with ``p_index`` (n,), ``log_ref`` with
+``ref_index``, ``pi0`` with ``pi0_index``, the initial log-policies with ``init_index``; α, β, λ as
+(n,) arrays. Trajectories are advanced in blocks of ``block`` (a few thousand state entries, so a
+block's state stays in cache for all its rounds), one block after the other, every round inside
+compiled code. Inside a block the state is response-first, ``(K, B)``, and every inner loop runs
+over the block's trajectories, which the compiler vectorises.
+
+A round (:func:`_round`) maps the state ``(L, π, total)`` — logits ``L`` with maximum 0,
+``π = softmax(L)``, ``total = Σ_k exp L_k`` — to the next state:
+
+1. the sampler ``μ = λπ + (1-λ)π_0`` (:func:`_sampler`);
+2. the reward ``r``, the only step that depends on the method ``kind``: ``βPμ`` for IPO
+   (:func:`_ipo_reward`), ``β x*(μ)`` for DPO (:func:`_dpo_reward`, DPO's fitted scores from
+   :mod:`prefalign.dpo`'s compiled Newton solver, warm-started at the previous round's scores);
+3. ``z = α L + (1-α) log π_ref + r``, ``L' = z - max z``, ``π' = softmax(L')`` (:func:`_finish`).
+
+A new kind of round adds a reward function and a branch in :func:`_round`; the loop
+(:func:`_advance`: recording, the online cycle strength, the last move) does not change.
+
+Arithmetic. Every operation is elementwise across trajectories, and every sum over responses is
+taken in index order, so a trajectory's numbers do not depend on the batch or block it is computed
+in. ``exp`` is :func:`prefalign._jit.exp` (within 1 ulp; 0 below ``log 2^-1022``, where today's
+entries of ``π`` would be subnormal and, added to numbers of size ``>= 1/K``, change nothing).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from prefalign import dpo
+from prefalign._jit import JIT, exp
+
+IPO = 0
+DPO = 1
+
+
+@njit(**JIT)
+def _normalise(L: np.ndarray, pi: np.ndarray, total: np.ndarray) -> None:
+    """``pi = exp(L) / total`` with ``total = Σ_k exp L_k`` (summed in order), for a block ``(K, B)``."""
+    K, B = L.shape
+    for k in range(K):
+        for b in range(B):
+            pi[k, b] = exp(L[k, b])
+    for b in range(B):
+        total[b] = pi[0, b]
+    for k in range(1, K):
+        for b in range(B):
+            total[b] += pi[k, b]
+    for k in range(K):
+        for b in range(B):
+            pi[k, b] /= total[b]
+
+
+@njit(**JIT)
+def _sampler(lam: np.ndarray, pi: np.ndarray, offline: np.ndarray, mu: np.ndarray) -> None:
+    """``μ = λπ + (1-λ)π_0``; ``offline`` holds ``(1-λ)π_0``."""
+    K, B = pi.shape
+    for k in range(K):
+        for b in range(B):
+            mu[k, b] = lam[b] * pi[k, b] + offline[k, b]
+
+
+@njit(**JIT)
+def _ipo_reward(P: np.ndarray, PB: np.ndarray, beta: np.ndarray, mu: np.ndarray, reward: np.ndarray) -> None:
+    """``β P μ``: with one matrix ``P`` (1, K, K) for the whole batch, or per trajectory ``PB`` (K, K, B)."""
+    K, B = mu.shape
+    shared = PB.shape[2] == 0
+    for i in range(K):
+        if shared:
+            p = P[0, i, 0]
+            for b in range(B):
+                reward[i, b] = p * mu[0, b]
+            for j in range(1, K):
+                p = P[0, i, j]
+                for b in range(B):
+                    reward[i, b] += p * mu[j, b]
+        else:
+            for b in range(B):
+                reward[i, b] = PB[i, 0, b] * mu[0, b]
+            for j in range(1, K):
+                for b in range(B):
+                    reward[i, b] += PB[i, j, b] * mu[j, b]
+        for b in range(B):
+            reward[i, b] *= beta[b]
+
+
+@njit(**JIT)
+def _dpo_reward(P: np.ndarray, p_index: np.ndarray, beta: np.ndarray, mu: np.ndarray, scores: np.ndarray,
+                warm: bool, work: tuple, tol: float, max_iter: int, reward: np.ndarray) -> tuple[int, int, float]:
+    """``β x*(μ)`` for each trajectory of the block (``P[p_index[b]]``). Each Newton solve starts from the
+    previous round's scores ``scores[:, b]`` when ``warm`` (if they do not already solve it, from
+    whichever of them and :func:`prefalign.dpo._start` has the smaller ``‖G‖²``), else from the
+    latter; the solution is written back to ``scores``. Returns (0, 0, 0) or, for the first failed
+    solve, (failure code, trajectory in the block, residual)."""
+    K, B = mu.shape
+    NM, target, M, v, x, m, cand = work
+    for b in range(B):
+        for k in range(K):
+            m[k] = mu[k, b]
+        if warm:
+            for k in range(K):
+                cand[0, k] = scores[k, b]
+            cand[1, 0] = np.nan
+            starts = cand
+        else:
+            cand[1, 0] = np.nan
+            starts = cand[1:]
+        code, residual = dpo._solve(P[p_index[b]], m, starts, x, NM, target, M, v, tol, max_iter)
+        if code < 0:
+            return code, b, residual
+        for k in range(K):
+            scores[k, b] = x[k]
+            reward[k, b] = beta[b] * x[k]
+    return 0, 0, 0.0
+
+
+@njit(**JIT)
+def _finish(alpha: np.ndarray, L: np.ndarray, anchor: np.ndarray, reward: np.ndarray, L_out: np.ndarray,
+            pi_out: np.ndarray, total_out: np.ndarray, top: np.ndarray) -> None:
+    """``L_out = z - max z`` with ``z = α L + (1-α) log π_ref + reward`` (``anchor`` holds
+    ``(1-α) log π_ref``), then ``pi_out = softmax(L_out)``."""
+    K, B = L.shape
+    for k in range(K):
+        for b in range(B):
+            L_out[k, b] = alpha[b] * L[k, b] + anchor[k, b] + reward[k, b]
+    for b in range(B):
+        top[b] = L_out[0, b]
+    for k in range(1, K):
+        for b in range(B):
+            top[b] = max(top[b], L_out[k, b])
+    for k in range(K):
+        for b in range(B):
+            L_out[k, b] -= top[b]
+    _normalise(L_out, pi_out, total_out)
+
+
+@njit(**JIT)
+def _record(L: np.ndarray, total: np.ndarray, out: np.ndarray) -> None:
+    """``out[b, k] = log π_k = L_k - log total`` for the block's trajectories ``b``."""
+    K, B = L.shape
+    for b in range(B):
+        shift = math.log(total[b])
+        for k in range(K):
+            out[b, k] = L[k, b] - shift
+
+
+@njit(**JIT)
+def _advance(kind: int, P: np.ndarray, p_index: np.ndarray, alpha: np.ndarray, beta: np.ndarray, lam: np.ndarray,
+             log_ref: np.ndarray, ref_index: np.ndarray, pi0: np.ndarray, pi0_index: np.ndarray,
+             log_init: np.ndarray, init_index: np.ndarray, b0: int, b1: int, steps: int, times: np.ndarray,
+             burn: int, tol: float, max_iter: int, out: np.ndarray, previous: np.ndarray,
+             strength: np.ndarray) -> tuple[int, int, int, float]:
+    """Advance the trajectories ``b0..b1`` through ``steps`` rounds of ``kind``.
+
+    Writes the log-policies of the rounds ``times`` into ``out[b, r]``, the log-policy of round
+    ``steps - 1`` into ``previous[b]``, and the cycle strength (mean over responses of the variance
+    of ``π_t,k`` over the rounds ``burn..steps``, by Welford's online update) into ``strength[b]``.
+    Returns (0, 0, 0, 0) or, if a DPO solve fails, (round, trajectory, failure code, residual).
+    """
+    K = P.shape[1]
+    B = b1 - b0
+    a, be, lm = alpha[b0:b1], beta[b0:b1], lam[b0:b1]
+    anchor, offline = np.empty((K, B)), np.empty((K, B))
+    L, pi, total = np.empty((K, B)), np.empty((K, B)), np.empty(B)
+    L2, pi2, total2 = np.empty((K, B)), np.empty((K, B)), np.empty(B)
+    mu, reward, top = np.empty((K, B)), np.empty((K, B)), np.empty(B)
+    mean, m2 = np.zeros((K, B)), np.zeros((K, B))
+    for b in range(B):
+        r, q, s = ref_index[b0 + b], pi0_index[b0 + b], init_index[b0 + b]
+        start_max = log_init[s, 0]
+        for k in range(1, K):
+            start_max = max(start_max, log_init[s, k])
+        for k in range(K):
+            anchor[k, b] = (1.0 - a[b]) * log_ref[r, k]
+            offline[k, b] = (1.0 - lm[b]) * pi0[q, k]
+            L[k, b] = log_init[s, k] - start_max
+    _normalise(L, pi, total)
+    shared = P.shape[0] == 1
+    PB = np.empty((K, K, 0 if shared or kind != IPO else B))
+    if PB.shape[2]:
+        for b in range(B):
+            PB[:, :, b] = P[p_index[b0 + b]]
+    p_block = p_index[b0:b1]
+    scores = np.empty((K, B if kind == DPO else 0))
+    work = (np.empty((K, K)), np.empty(K), np.empty((5, K, K)), np.empty((5, K)), np.empty(K), np.empty(K),
+            np.empty((2, K)))
+    r = 0
+    for t in range(steps + 1):
+        if t > 0:
+            _sampler(lm, pi, offline, mu)
+            if kind == IPO:
+                _ipo_reward(P, PB, be, mu, reward)
+            else:
+                code, where, residual = _dpo_reward(P, p_block, be, mu, scores, t > 1, work, tol, max_iter, reward)
+                if code < 0:
+                    return t, b0 + where, code, residual
+            _finish(a, L, anchor, reward, L2, pi2, total2, top)
+            L, L2 = L2, L
+            pi, pi2 = pi2, pi
+            total, total2 = total2, total
+        if t == times[r]:
+            _record(L, total, out[b0:b1, r])
+            r += 1
+        if t >= burn:
+            weight = 1.0 / (t - burn + 1)
+            for k in range(K):
+                for b in range(B):
+                    d = pi[k, b] - mean[k, b]
+                    mean[k, b] += d * weight
+                    m2[k, b] += d * (pi[k, b] - mean[k, b])
+        if t == steps - 1:
+            _record(L, total, previous[b0:b1])
+    for b in range(B):
+        acc = m2[0, b]
+        for k in range(1, K):
+            acc += m2[k, b]
+        strength[b0 + b] = acc / K / (steps - burn + 1)
+    return 0, 0, 0, 0.0
+
+
+@njit(**JIT)
+def run(kind: int, P: np.ndarray, p_index: np.ndarray, alpha: np.ndarray, beta: np.ndarray, lam: np.ndarray,
+        log_ref: np.ndarray, ref_index: np.ndarray, pi0: np.ndarray, pi0_index: np.ndarray, log_init: np.ndarray,
+        init_index: np.ndarray, steps: int, times: np.ndarray, burn: int, block: int, tol: float, max_iter: int,
+        out: np.ndarray, previous: np.ndarray, strength: np.ndarray) -> tuple[int, int, int, float]:
+    """:func:`_advance` on every block of ``block`` trajectories in turn; stops at the first failure."""
+    n = alpha.size
+    for b0 in range(0, n, block):
+        failure = _advance(kind, P, p_index, alpha, beta, lam, log_ref, ref_index, pi0, pi0_index, log_init,
+                           init_index, b0, min(n, b0 + block), steps, times, burn, tol, max_iter, out, previous,
+                           strength)
+        if failure[0]:
+            return failure
+    return 0, 0, 0, 0.0
