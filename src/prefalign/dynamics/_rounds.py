@@ -9,17 +9,18 @@ block's state stays in cache for all its rounds), one block after the other, eve
 compiled code. Inside a block the state is response-first, ``(K, B)``, and every inner loop runs
 over the block's trajectories, which the compiler vectorises.
 
-A round (:func:`_round`) maps the state ``(L, π, total)`` — logits ``L`` with maximum 0,
+A round maps the state ``(L, π, total)`` — logits ``L`` with maximum 0,
 ``π = softmax(L)``, ``total = Σ_k exp L_k`` — to the next state:
 
-1. the sampler ``μ = λπ + (1-λ)π_0`` (:func:`_sampler`);
-2. the reward ``r``, the only step that depends on the method ``kind``: ``βPμ`` for IPO
-   (:func:`_ipo_reward`), ``β x*(μ)`` for DPO (:func:`_dpo_reward`, DPO's fitted scores from
+1. the sampler ``μ = λπ + (1-λ)π_0`` (:func:`_sampler`; ``μ = π`` itself where every λ of the block
+   is 1, which is the same number bit for bit);
+2. the scores ``s``, the only step that depends on the method ``kind``: ``Pμ`` for IPO
+   (:func:`_ipo_scores`), DPO's fitted Bradley–Terry scores ``x*(μ)`` for DPO (:func:`_dpo_scores`,
    :mod:`prefalign.dpo`'s compiled Newton solver, warm-started at the previous round's scores);
-3. ``z = α L + (1-α) log π_ref + r``, ``L' = z - max z``, ``π' = softmax(L')`` (:func:`_finish`).
+3. ``z = α L + (1-α) log π_ref + β s``, ``L' = z - max z``, ``π' = softmax(L')`` (:func:`_finish`).
 
-A new kind of round adds a reward function and a branch in :func:`_round`; the loop
-(:func:`_advance`: recording, the online cycle strength, the last move) does not change.
+A new kind of round adds a scores function and a branch at step 2 of :func:`_advance`; the rest of
+the loop (sampler, update, recording, the online cycle strength, the last log-policy) does not change.
 
 Arithmetic. Every operation is elementwise across trajectories, and every sum over responses is
 taken in index order, so a trajectory's numbers do not depend on the batch or block it is computed
@@ -45,13 +46,12 @@ DPO = 1
 def _normalise(L: np.ndarray, pi: np.ndarray, total: np.ndarray) -> None:
     """``pi = exp(L) / total`` with ``total = Σ_k exp L_k`` (summed in order), for a block ``(K, B)``."""
     K, B = L.shape
-    for k in range(K):
-        for b in range(B):
-            pi[k, b] = exp(L[k, b])
     for b in range(B):
+        pi[0, b] = exp(L[0, b])
         total[b] = pi[0, b]
     for k in range(1, K):
         for b in range(B):
+            pi[k, b] = exp(L[k, b])
             total[b] += pi[k, b]
     for k in range(K):
         for b in range(B):
@@ -68,36 +68,34 @@ def _sampler(lam: np.ndarray, pi: np.ndarray, offline: np.ndarray, mu: np.ndarra
 
 
 @njit(**JIT)
-def _ipo_reward(P: np.ndarray, PB: np.ndarray, beta: np.ndarray, mu: np.ndarray, reward: np.ndarray) -> None:
-    """``β P μ``: with one matrix ``P`` (1, K, K) for the whole batch, or per trajectory ``PB`` (K, K, B)."""
+def _ipo_scores(P: np.ndarray, PB: np.ndarray, mu: np.ndarray, scores: np.ndarray) -> None:
+    """IPO's scores ``P μ``: with one matrix ``P`` (1, K, K) for the whole batch, or per trajectory ``PB`` (K, K, B)."""
     K, B = mu.shape
     shared = PB.shape[2] == 0
     for i in range(K):
         if shared:
             p = P[0, i, 0]
             for b in range(B):
-                reward[i, b] = p * mu[0, b]
+                scores[i, b] = p * mu[0, b]
             for j in range(1, K):
                 p = P[0, i, j]
                 for b in range(B):
-                    reward[i, b] += p * mu[j, b]
+                    scores[i, b] += p * mu[j, b]
         else:
             for b in range(B):
-                reward[i, b] = PB[i, 0, b] * mu[0, b]
+                scores[i, b] = PB[i, 0, b] * mu[0, b]
             for j in range(1, K):
                 for b in range(B):
-                    reward[i, b] += PB[i, j, b] * mu[j, b]
-        for b in range(B):
-            reward[i, b] *= beta[b]
+                    scores[i, b] += PB[i, j, b] * mu[j, b]
 
 
 @njit(**JIT)
-def _dpo_reward(P: np.ndarray, p_index: np.ndarray, beta: np.ndarray, mu: np.ndarray, scores: np.ndarray,
-                warm: bool, work: tuple, tol: float, max_iter: int, reward: np.ndarray) -> tuple[int, int, float]:
-    """``β x*(μ)`` for each trajectory of the block (``P[p_index[b]]``). Each Newton solve starts from the
-    previous round's scores ``scores[:, b]`` when ``warm`` (if they do not already solve it, from
+def _dpo_scores(P: np.ndarray, p_index: np.ndarray, mu: np.ndarray, scores: np.ndarray, warm: bool, work: tuple,
+                tol: float, max_iter: int) -> tuple[int, int, float]:
+    """DPO's fitted scores ``x*(μ)`` for each trajectory of the block (``P[p_index[b]]``), into ``scores``
+    (K, B). Each Newton solve starts from the previous round's scores ``scores[:, b]`` when ``warm`` (if they do not already solve it, from
     whichever of them and :func:`prefalign.dpo._start` has the smaller ``‖G‖²``), else from the
-    latter; the solution is written back to ``scores``. Returns (0, 0, 0) or, for the first failed
+    latter. Returns (0, 0, 0) or, for the first failed
     solve, (failure code, trajectory in the block, residual)."""
     K, B = mu.shape
     NM, target, M, v, x, m, cand = work
@@ -117,19 +115,18 @@ def _dpo_reward(P: np.ndarray, p_index: np.ndarray, beta: np.ndarray, mu: np.nda
             return code, b, residual
         for k in range(K):
             scores[k, b] = x[k]
-            reward[k, b] = beta[b] * x[k]
     return 0, 0, 0.0
 
 
 @njit(**JIT)
-def _finish(alpha: np.ndarray, L: np.ndarray, anchor: np.ndarray, reward: np.ndarray, L_out: np.ndarray,
-            pi_out: np.ndarray, total_out: np.ndarray, top: np.ndarray) -> None:
-    """``L_out = z - max z`` with ``z = α L + (1-α) log π_ref + reward`` (``anchor`` holds
+def _finish(alpha: np.ndarray, beta: np.ndarray, L: np.ndarray, anchor: np.ndarray, scores: np.ndarray,
+            L_out: np.ndarray, pi_out: np.ndarray, total_out: np.ndarray, top: np.ndarray) -> None:
+    """``L_out = z - max z`` with ``z = α L + (1-α) log π_ref + β scores`` (``anchor`` holds
     ``(1-α) log π_ref``), then ``pi_out = softmax(L_out)``."""
     K, B = L.shape
     for k in range(K):
         for b in range(B):
-            L_out[k, b] = alpha[b] * L[k, b] + anchor[k, b] + reward[k, b]
+            L_out[k, b] = alpha[b] * L[k, b] + anchor[k, b] + beta[b] * scores[k, b]
     for b in range(B):
         top[b] = L_out[0, b]
     for k in range(1, K):
@@ -170,7 +167,7 @@ def _advance(kind: int, P: np.ndarray, p_index: np.ndarray, alpha: np.ndarray, b
     anchor, offline = np.empty((K, B)), np.empty((K, B))
     L, pi, total = np.empty((K, B)), np.empty((K, B)), np.empty(B)
     L2, pi2, total2 = np.empty((K, B)), np.empty((K, B)), np.empty(B)
-    mu, reward, top = np.empty((K, B)), np.empty((K, B)), np.empty(B)
+    mu, score, top = np.empty((K, B)), np.empty((K, B)), np.empty(B)
     mean, m2 = np.zeros((K, B)), np.zeros((K, B))
     for b in range(B):
         r, q, s = ref_index[b0 + b], pi0_index[b0 + b], init_index[b0 + b]
@@ -188,20 +185,25 @@ def _advance(kind: int, P: np.ndarray, p_index: np.ndarray, alpha: np.ndarray, b
         for b in range(B):
             PB[:, :, b] = P[p_index[b0 + b]]
     p_block = p_index[b0:b1]
-    scores = np.empty((K, B if kind == DPO else 0))
+    on_policy = True
+    for b in range(B):
+        on_policy = on_policy and lm[b] == 1.0
     work = (np.empty((K, K)), np.empty(K), np.empty((5, K, K)), np.empty((5, K)), np.empty(K), np.empty(K),
             np.empty((2, K)))
     r = 0
     for t in range(steps + 1):
         if t > 0:
-            _sampler(lm, pi, offline, mu)
-            if kind == IPO:
-                _ipo_reward(P, PB, be, mu, reward)
+            if on_policy:
+                mu = pi
             else:
-                code, where, residual = _dpo_reward(P, p_block, be, mu, scores, t > 1, work, tol, max_iter, reward)
+                _sampler(lm, pi, offline, mu)
+            if kind == IPO:
+                _ipo_scores(P, PB, mu, score)
+            else:
+                code, where, residual = _dpo_scores(P, p_block, mu, score, t > 1, work, tol, max_iter)
                 if code < 0:
                     return t, b0 + where, code, residual
-            _finish(a, L, anchor, reward, L2, pi2, total2, top)
+            _finish(a, be, L, anchor, score, L2, pi2, total2, top)
             L, L2 = L2, L
             pi, pi2 = pi2, pi
             total, total2 = total2, total
