@@ -48,6 +48,8 @@ _HALVINGS = 60
 _LEVENBERG = 1e-6
 _FLOOR = 1e-13
 """The regularisation ``τ_i = 1e-6 max|G| + 1e-13 J_ii`` added to the diagonal of the Newton system."""
+_LOCKSTEP_SHARE = 8
+"""A block's Newton iterations run vectorised over all its problems while at least one in this many still runs."""
 _MAX_STEP = 4.0
 """Largest change of a score in one Newton step: beyond a few units σ is flat, and a longer step
 can land where ``σ'`` underflows and Newton's next step is useless."""
@@ -252,9 +254,11 @@ def _residual(G: np.ndarray) -> float:
 
 @njit(**JIT)
 def _newton(P: np.ndarray, mu: np.ndarray, x: np.ndarray, NM: np.ndarray, target: np.ndarray, ground: int,
-            M: np.ndarray, v: np.ndarray, merit: float, tol: float, max_iter: int) -> tuple[int, float]:
+            M: np.ndarray, v: np.ndarray, merit: float, tol: float, max_iter: int, cap: float,
+            steps: int) -> tuple[int, float]:
     """Damped Newton from ``x`` (overwritten with the solution), whose ``G``, ``σ'`` and ``‖G‖²`` are in
-    ``v[0]``, ``M[1]`` and ``merit``. Returns (steps taken, or -1 if ``max_iter`` steps did not reach
+    ``v[0]``, ``M[1]`` and ``merit``, with step cap ``cap`` after ``steps`` steps taken (a fresh start:
+    :data:`_MAX_STEP`, 0). Returns (steps taken, or -1 if ``max_iter`` steps did not reach
     ``tol`` and -2 if the line search stalled; the residual ``max|G|`` reached).
 
     The step (:func:`_newton_step`), shortened to change no score by more than a cap, is halved until
@@ -267,8 +271,6 @@ def _newton(P: np.ndarray, mu: np.ndarray, x: np.ndarray, NM: np.ndarray, target
     slope, J, S_trial, slope_trial = M[1], M[2], M[3], M[4]
     G, step, trial, G_trial = v[0], v[1], v[2], v[3]
     residual = _residual(G)
-    cap = _MAX_STEP
-    steps = 0
     while residual > tol:
         if steps == max_iter:
             return -1, residual
@@ -357,7 +359,7 @@ def _solve(P: np.ndarray, mu: np.ndarray, starts: np.ndarray, x: np.ndarray, NM:
             slope[:, :] = slope_trial
             if _residual(G) <= tol:
                 break
-    code, residual = _newton(P, mu, x, NM, target, ground, M, v, merit, tol, max_iter)
+    code, residual = _newton(P, mu, x, NM, target, ground, M, v, merit, tol, max_iter, _MAX_STEP, 0)
     mean = 0.0
     for i in range(K):
         mean += x[i]
@@ -379,6 +381,203 @@ def _fit_batch(P: np.ndarray, p_index: np.ndarray, mu: np.ndarray, starts: np.nd
     for b in range(n):
         cand[:, :] = starts[:, b]
         code[b], residual[b] = _solve(P[p_index[b]], mu[b], cand, x[b], NM, target, M, v, tol, max_iter)
+
+
+@njit(**JIT)
+def _evaluate_block(x: np.ndarray, NM: np.ndarray, target: np.ndarray, S: np.ndarray, slope: np.ndarray,
+                    G: np.ndarray, merit: np.ndarray) -> None:
+    """:func:`_evaluate` for a block of problems along the last axis (``x`` (K, B), ``NM`` (K, K, B), ...),
+    the same operations in the same order for each problem, vectorised across problems."""
+    K, B = x.shape
+    for i in range(K):
+        for b in range(B):
+            S[i, i, b] = 0.5
+            slope[i, i, b] = 0.0
+        for j in range(i + 1, K):
+            for b in range(B):
+                d = x[i, b] - x[j, b]
+                e = exp(-abs(d))
+                big = 1.0 / (1.0 + e)
+                small = e * big
+                up = big if d >= 0.0 else small
+                S[i, j, b] = up
+                S[j, i, b] = small if d >= 0.0 else big
+                slope[i, j, b] = big * small
+                slope[j, i, b] = big * small
+    for b in range(B):
+        merit[b] = 0.0
+    for i in range(K):
+        for b in range(B):
+            G[i, b] = NM[i, 0, b] * S[i, 0, b]
+        for j in range(1, K):
+            for b in range(B):
+                G[i, b] += NM[i, j, b] * S[i, j, b]
+        for b in range(B):
+            G[i, b] -= target[i, b]
+            merit[b] += G[i, b] * G[i, b]
+
+
+@njit(**JIT)
+def _newton_step_block(G: np.ndarray, slope: np.ndarray, NM: np.ndarray, ground: np.ndarray, J: np.ndarray,
+                       step: np.ndarray, largest: np.ndarray) -> None:
+    """:func:`_newton_step` for a block of problems along the last axis, vectorised across problems."""
+    K, B = G.shape
+    for b in range(B):
+        largest[b] = 0.0
+    for i in range(K):
+        for b in range(B):
+            largest[b] = max(largest[b], abs(G[i, b]))
+    for i in range(K):
+        for b in range(B):
+            J[i, i, b] = 0.0  # the running sum of the row, until it becomes the diagonal
+        for j in range(K):
+            for b in range(B):
+                w = slope[i, j, b] * NM[i, j, b]
+                if j != i:
+                    J[i, j, b] = -w
+                J[i, i, b] += w
+        for b in range(B):
+            J[i, i, b] = J[i, i, b] * (1.0 + _FLOOR) + _LEVENBERG * largest[b]
+            step[i, b] = -G[i, b]
+    for b in range(B):
+        g = ground[b]
+        for j in range(K):
+            J[g, j, b] = 0.0
+        J[g, g, b] = 1.0
+        step[g, b] = 0.0
+    for p in range(K - 1):
+        for r in range(p + 1, K):
+            for b in range(B):
+                f = J[r, p, b] / J[p, p, b]
+                for c in range(p + 1, K):
+                    J[r, c, b] -= f * J[p, c, b]
+                step[r, b] -= f * step[p, b]
+    for p in range(K - 1, -1, -1):
+        for b in range(B):
+            if p + 1 < K:
+                acc = J[p, p + 1, b] * step[p + 1, b]
+                for c in range(p + 2, K):
+                    acc += J[p, c, b] * step[c, b]
+                step[p, b] -= acc
+            step[p, b] /= J[p, p, b]
+
+
+@njit(**JIT)
+def _solve_block(P: np.ndarray, p_index: np.ndarray, mu: np.ndarray, x: np.ndarray, warm: bool, tol: float,
+                 max_iter: int) -> tuple[int, int, float]:
+    """:func:`_solve` for a block of problems ``b`` (``P[p_index[b]]``, ``mu[:, b]``), scores into ``x``
+    (K, B), which holds the warm starts when ``warm`` (candidates: ``x[:, b]``, then the default start)
+    and is ignored otherwise (the default start alone). Every problem's result is bit for bit that
+    of :func:`_solve`: the candidates and the Newton steps whose whole (capped) step passes the
+    ``‖G‖²`` test are computed for the whole block at once, vectorised; a problem whose step needs
+    the loss or a halving continues alone in :func:`_newton` from where it is, and so do the last
+    ones still running once they are fewer than one in :data:`_LOCKSTEP_SHARE`. Returns (0, 0, 0) or,
+    for the first failed problem, (failure code, problem, residual).
+    """
+    K, B = mu.shape
+    if K == 1:
+        x[0, :] = 0.0
+        return 0, 0, 0.0
+    NM, target, ground = np.empty((K, K, B)), np.empty((K, B)), np.empty(B, dtype=np.int64)
+    S, slope, G, merit = np.empty((K, K, B)), np.empty((K, K, B)), np.empty((K, B)), np.empty(B)
+    S2, slope2, G2, merit2 = np.empty((K, K, B)), np.empty((K, K, B)), np.empty((K, B)), np.empty(B)
+    trial, step, J = np.empty((K, B)), np.empty((K, B)), np.empty((K, K, B))
+    largest, length, cap, steps, active = np.empty(B), np.empty(B), np.full(B, _MAX_STEP), np.zeros(B, dtype=np.int64), np.empty(B, dtype=np.bool_)
+    Pb, NMb, tb, mub, spare = np.empty((K, K)), np.empty((K, K)), np.empty(K), np.empty(K), np.empty(K)
+    M, v = np.empty((5, K, K)), np.empty((5, K))
+    # _setup and _start, vectorised across the block (the same operations in the same order)
+    for i in range(K):
+        for j in range(K):
+            for b in range(B):
+                m = p_index[b]
+                NM[i, j, b] = (P[m, i, j] + P[m, j, i]) * mu[j, b]
+        for b in range(B):
+            target[i, b] = P[p_index[b], i, 0] * mu[0, b]
+        for j in range(1, K):
+            for b in range(B):
+                target[i, b] += P[p_index[b], i, j] * mu[j, b]
+        for b in range(B):
+            step[i, b] = 4.0 * target[i, b]
+    for b in range(B):
+        ground[b] = 0
+    for k in range(1, K):
+        for b in range(B):
+            if mu[k, b] > mu[ground[b], b]:
+                ground[b] = k
+    for i in range(K):
+        for b in range(B):
+            trial[i, b] = 0.0
+        for j in range(K):
+            for b in range(B):
+                d = step[i, b] - step[j, b]
+                trial[i, b] += d * d * d * mu[j, b]
+        for b in range(B):
+            trial[i, b] = step[i, b] + trial[i, b] / 12.0
+    if warm:
+        _evaluate_block(x, NM, target, S, slope, G, merit)
+        _evaluate_block(trial, NM, target, S2, slope2, G2, merit2)
+        for b in range(B):
+            if _residual(G[:, b]) > tol and merit2[b] < merit[b]:
+                x[:, b], G[:, b], merit[b] = trial[:, b], G2[:, b], merit2[b]
+                slope[:, :, b] = slope2[:, :, b]
+    else:
+        x[:, :] = trial
+        _evaluate_block(x, NM, target, S, slope, G, merit)
+    for b in range(B):
+        active[b] = _residual(G[:, b]) > tol
+    alone = np.zeros(B, dtype=np.bool_)
+    while active.any():
+        if active.sum() * _LOCKSTEP_SHARE < B:  # too few left to vectorise over: each goes on alone
+            alone |= active
+            break
+        for b in range(B):
+            if active[b] and steps[b] == max_iter:
+                return -1, b, _residual(G[:, b])
+        _newton_step_block(G, slope, NM, ground, J, step, largest)
+        for b in range(B):
+            longest = 0.0
+            for i in range(K):
+                longest = max(longest, abs(step[i, b]))
+            largest[b] = longest
+            length[b] = cap[b] / max(longest, cap[b])
+            for i in range(K):
+                trial[i, b] = x[i, b] + length[b] * step[i, b]
+        _evaluate_block(trial, NM, target, S2, slope2, G2, merit2)
+        for b in range(B):
+            if not active[b]:
+                continue
+            if merit2[b] <= (1.0 - _ARMIJO * length[b]) * merit[b]:
+                steps[b] += 1
+                cap[b] = 2.0 * cap[b] if largest[b] > cap[b] else cap[b]
+                x[:, b], G[:, b], merit[b] = trial[:, b], G2[:, b], merit2[b]
+                slope[:, :, b] = slope2[:, :, b]
+                active[b] = _residual(G[:, b]) > tol
+            else:  # the whole step fails the ‖G‖² test: the line search needs the loss
+                alone[b] = True
+                active[b] = False
+    for b in range(B):
+        if not alone[b]:
+            continue
+        for k in range(K):
+            mub[k] = mu[k, b]
+            spare[k] = x[k, b]
+            v[0, k] = G[k, b]
+        M[1] = slope[:, :, b]
+        Pb[:, :] = P[p_index[b]]
+        NMb[:, :] = NM[:, :, b]
+        tb[:] = target[:, b]
+        code, residual = _newton(Pb, mub, spare, NMb, tb, ground[b], M, v, merit[b], tol, max_iter, cap[b], steps[b])
+        if code < 0:
+            return code, b, residual
+        x[:, b] = spare
+    for b in range(B):
+        mean = 0.0
+        for i in range(K):
+            mean += x[i, b]
+        mean /= K
+        for i in range(K):
+            x[i, b] -= mean
+    return 0, 0, 0.0
 
 
 def _fit(P: np.ndarray, p_index: np.ndarray, mu: np.ndarray, starts: np.ndarray, tol: float,

@@ -15,8 +15,9 @@ A round maps the state ``(L, π, total)`` — logits ``L`` with maximum 0,
 1. the sampler ``μ = λπ + (1-λ)π_0`` (:func:`_sampler`; ``μ = π`` itself where every λ of the block
    is 1, which is the same number bit for bit);
 2. the scores ``s``, the only step that depends on the method ``kind``: ``Pμ`` for IPO
-   (:func:`_ipo_scores`), DPO's fitted Bradley–Terry scores ``x*(μ)`` for DPO (:func:`_dpo_scores`,
-   :mod:`prefalign.dpo`'s compiled Newton solver, warm-started at the previous round's scores);
+   (:func:`_ipo_scores`), DPO's fitted Bradley–Terry scores ``x*(μ)`` for DPO
+   (:func:`prefalign.dpo._solve_block`, the compiled Newton solver for a block, started from the
+   previous round's scores or from its default start, whichever has the smaller residual);
 3. ``z = α L + (1-α) log π_ref + β s``, ``L' = z - max z``, ``π' = softmax(L')`` (:func:`_finish`).
 
 A new kind of round adds a scores function and a branch at step 2 of :func:`_advance`; the rest of
@@ -90,35 +91,6 @@ def _ipo_scores(P: np.ndarray, PB: np.ndarray, mu: np.ndarray, scores: np.ndarra
 
 
 @njit(**JIT)
-def _dpo_scores(P: np.ndarray, p_index: np.ndarray, mu: np.ndarray, scores: np.ndarray, warm: bool, work: tuple,
-                tol: float, max_iter: int) -> tuple[int, int, float]:
-    """DPO's fitted scores ``x*(μ)`` for each trajectory of the block (``P[p_index[b]]``), into ``scores``
-    (K, B). Each Newton solve starts from the previous round's scores ``scores[:, b]`` when ``warm`` (if they do not already solve it, from
-    whichever of them and :func:`prefalign.dpo._start` has the smaller ``‖G‖²``), else from the
-    latter. Returns (0, 0, 0) or, for the first failed
-    solve, (failure code, trajectory in the block, residual)."""
-    K, B = mu.shape
-    NM, target, M, v, x, m, cand = work
-    for b in range(B):
-        for k in range(K):
-            m[k] = mu[k, b]
-        if warm:
-            for k in range(K):
-                cand[0, k] = scores[k, b]
-            cand[1, 0] = np.nan
-            starts = cand
-        else:
-            cand[1, 0] = np.nan
-            starts = cand[1:]
-        code, residual = dpo._solve(P[p_index[b]], m, starts, x, NM, target, M, v, tol, max_iter)
-        if code < 0:
-            return code, b, residual
-        for k in range(K):
-            scores[k, b] = x[k]
-    return 0, 0, 0.0
-
-
-@njit(**JIT)
 def _finish(alpha: np.ndarray, beta: np.ndarray, L: np.ndarray, anchor: np.ndarray, scores: np.ndarray,
             L_out: np.ndarray, pi_out: np.ndarray, total_out: np.ndarray, top: np.ndarray) -> None:
     """``L_out = z - max z`` with ``z = α L + (1-α) log π_ref + β scores`` (``anchor`` holds
@@ -188,8 +160,6 @@ def _advance(kind: int, P: np.ndarray, p_index: np.ndarray, alpha: np.ndarray, b
     on_policy = True
     for b in range(B):
         on_policy = on_policy and lm[b] == 1.0
-    work = (np.empty((K, K)), np.empty(K), np.empty((5, K, K)), np.empty((5, K)), np.empty(K), np.empty(K),
-            np.empty((2, K)))
     r = 0
     for t in range(steps + 1):
         if t > 0:
@@ -200,7 +170,7 @@ def _advance(kind: int, P: np.ndarray, p_index: np.ndarray, alpha: np.ndarray, b
             if kind == IPO:
                 _ipo_scores(P, PB, mu, score)
             else:
-                code, where, residual = _dpo_scores(P, p_block, mu, score, t > 1, work, tol, max_iter)
+                code, where, residual = dpo._solve_block(P, p_block, mu, score, t > 1, tol, max_iter)
                 if code < 0:
                     return t, b0 + where, code, residual
             _finish(a, be, L, anchor, score, L2, pi2, total2, top)

@@ -29,6 +29,9 @@ _CHUNK_ENTRIES = 2**12
 """Trajectories are advanced in blocks of about this many state entries (block x K), small enough
 that a block's working arrays stay in the processor's cache through all its rounds."""
 
+_DPO_CHUNK_ENTRIES = 2**9
+"""The same for MRS-DPO, whose Newton solver keeps ``K x K`` arrays per trajectory of the block."""
+
 _DPO_TOL = 1e-12
 """First-order residual to which every MRS-DPO round's Newton solve is taken."""
 
@@ -159,7 +162,7 @@ def _run(prob: Problem, log_init: np.ndarray, steps: int, times: np.ndarray, bur
     failure = _rounds.run(kind, *_indexed(prob.P, 2, shape), per_trajectory(prob.alpha), per_trajectory(prob.beta),
                           per_trajectory(prob.lam), *_indexed(prob.log_ref, 1, shape), *_indexed(prob.pi0, 1, shape),
                           *_indexed(log_init, 1, shape), steps, np.array(times, dtype=np.int64), burn,
-                          max(1, _CHUNK_ENTRIES // K), _DPO_TOL, dpo.MAX_ITER, out, previous, strength)
+                          max(1, (_CHUNK_ENTRIES if kind == _rounds.IPO else _DPO_CHUNK_ENTRIES) // K), _DPO_TOL, dpo.MAX_ITER, out, previous, strength)
     if failure[0]:
         t, index, code, residual = failure
         where = validation.fmt_index(np.unravel_index(index, shape)) if shape else "[]"
