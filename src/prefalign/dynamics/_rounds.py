@@ -25,8 +25,17 @@ the loop (sampler, update, recording, the online cycle strength, the last log-po
 
 Arithmetic. Every operation is elementwise across trajectories, and every sum over responses is
 taken in index order, so a trajectory's numbers do not depend on the batch or block it is computed
-in. ``exp`` is :func:`prefalign._jit.exp` (within 1 ulp; 0 below ``log 2^-1022``, where today's
-entries of ``π`` would be subnormal and, added to numbers of size ``>= 1/K``, change nothing).
+in. ``exp`` is :func:`prefalign._jit.exp` (within 1 ulp; 0 below ``log 2^-1022``, where an entry
+of ``π`` would be subnormal and, added to numbers of size ``>= 1/K``, would change nothing).
+
+Against the numpy engine it replaced (issue 18), the arithmetic is the same operation for
+operation except ``exp`` and ``log`` (numpy's SIMD versions there, which differ from these in the
+last bit for about 5% of arguments), and DPO's σ (from one ``exp(-|d|)`` here, from ``logaddexp``
+there). On the 134 ``simulate`` calls of the book's checks, the log-probabilities agree to within
+2.2e-11 (2.4e-12 relative to their size) after up to 3,000 rounds — except on trajectories whose
+dynamics amplify rounding (oscillations pressed against the boundary of the simplex): there,
+perturbing the initial policy by 1e-15 changes the old engine's own result by as much, so neither
+engine's digits beyond that amplification mean anything. Every check passes unchanged.
 """
 
 from __future__ import annotations
