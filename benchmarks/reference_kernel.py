@@ -12,7 +12,7 @@ every round inside compiled code. Two layouts, and the benchmark takes the faste
 * ``fused``: one trajectory at a time, the whole round (mat-vec, max, exp, normalisation,
   accumulator) in one fused pass over its K entries (the K-loop inside).
 
-Both use ``prefalign._jit.exp`` (libm's exp cannot be vectorised by the compiler); everything
+Both use ``prefalign._kernels.exp`` (libm's exp cannot be vectorised by the compiler); everything
 else is written here independently of the package.
 """
 
@@ -23,7 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
-from prefalign._jit import exp
+from prefalign._kernels import exp
 
 OPTIONS = {"cache": True, "error_model": "numpy", "fastmath": False}
 

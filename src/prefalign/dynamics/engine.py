@@ -4,7 +4,7 @@ trajectories at once (see the package docstring of :mod:`prefalign.dynamics` for
 ``P`` may be a batch ``(..., K, K)`` and ``alpha``, ``beta``, ``lam`` arrays; all broadcast against
 each other. This module validates, flattens the batch (distinct parameter values plus an index per
 trajectory, nothing copied per trajectory but α, β, λ) and assembles the :class:`Trajectory`; the
-rounds and the loop over rounds are compiled (:mod:`prefalign.dynamics._rounds`, which documents
+rounds and the loop over rounds are compiled (:mod:`prefalign._kernels`, whose engine section documents
 the round/loop split and the arithmetic). Where the time goes, and how it compares with a minimal
 compiled kernel, is measured by ``benchmarks/dynamics_grid.py``.
 """
@@ -18,8 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
-from prefalign import dpo, simplex, validation
-from prefalign.dynamics import _rounds
+from prefalign import _kernels, dpo, simplex, validation
 from prefalign.dynamics.metrics import logit_distance
 from prefalign.dynamics.problem import Method, Problem, validate
 
@@ -131,10 +130,10 @@ def simulate(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
 def _kind(method: Method, prob: Problem) -> int:
     """The compiled round of ``method`` (validated); for DPO, after checking that every P has a finite optimum."""
     if method == "ipo":
-        return _rounds.IPO
+        return _kernels.IPO
     if method == "dpo":
         dpo.check_optimum_exists(prob.P)
-        return _rounds.DPO
+        return _kernels.DPO
     raise ValueError(f"method must be 'ipo' or 'dpo', got {method!r}")
 
 
@@ -159,10 +158,10 @@ def _run(prob: Problem, log_init: np.ndarray, steps: int, times: np.ndarray, bur
         return np.array(np.broadcast_to(x, shape), dtype=float, order="C").reshape(n)
 
     out, previous, strength = np.empty((n, len(times), K)), np.empty((n, K)), np.empty(n)
-    failure = _rounds.run(kind, *_indexed(prob.P, 2, shape), per_trajectory(prob.alpha), per_trajectory(prob.beta),
+    failure = _kernels.run(kind, *_indexed(prob.P, 2, shape), per_trajectory(prob.alpha), per_trajectory(prob.beta),
                           per_trajectory(prob.lam), *_indexed(prob.log_ref, 1, shape), *_indexed(prob.pi0, 1, shape),
                           *_indexed(log_init, 1, shape), steps, np.array(times, dtype=np.int64), burn,
-                          max(1, (_CHUNK_ENTRIES if kind == _rounds.IPO else _DPO_CHUNK_ENTRIES) // K), _DPO_TOL, dpo.MAX_ITER, out, previous, strength)
+                          max(1, (_CHUNK_ENTRIES if kind == _kernels.IPO else _DPO_CHUNK_ENTRIES) // K), _DPO_TOL, dpo.MAX_ITER, out, previous, strength)
     if failure[0]:
         t, index, code, residual = failure
         where = validation.fmt_index(np.unravel_index(index, shape)) if shape else "[]"

@@ -3,7 +3,7 @@ import math
 import numpy as np
 from numba import njit
 
-from prefalign._jit import JIT, exp
+from prefalign._kernels import JIT, exp
 
 
 @njit(**JIT)
