@@ -69,8 +69,10 @@ def test_counterexamples(glued):
 def test_measured_figures(glued):
     assert glued["onset_max_rel"] < 0.15  # onsets within the grid spacing of the threshold
     assert glued["arena_agree"] >= 0.9 * glued["arena_counted"]
+    assert glued["triangle_count"] == 12 and glued["triangle_same"] >= 0.8 * glued["triangle_total"]
+    assert glued["triangle_gain"] > 1  # smaller steps move the onset up
     assert glued["entropy_last_trained"] < glued["entropy_first_trained"]
     assert glued["shared_neighbour_amp"] > glued["shared_alone_amp"] > glued["shared_tabular_amp"]
     for name in ("fig-trained-phase", "fig-trained-onset", "fig-trained-arena", "fig-trained-alpha-one",
-                 "fig-trained-entropy", "fig-trained-shared"):
+                 "fig-trained-entropy", "fig-trained-shared", "fig-trained-llmfao"):
         assert "image/png" in glued[name]
