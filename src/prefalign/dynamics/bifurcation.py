@@ -12,7 +12,7 @@ softmax derivatives at ``π = σ(y)`` (centred moments under ``π``, ``h̃ = h -
 (cumulants of ``h`` under ``π``; the forms are symmetric and multilinear, and accept complex vectors).
 
 At a fixed point with a pair of multipliers ``μ, μ̄ = e^{±iθ}`` on the unit circle, Kuznetsov's
-invariant formula (Elements of Applied Bifurcation Theory, 3rd ed., §5.4) gives the cubic coefficient
+invariant formula (Elements of Applied Bifurcation Theory, 3rd ed., Chapter 5) gives the cubic coefficient
 of the normal form ``w ↦ μ w + c₁ w|w|² + O(|w|⁴)`` and the first Lyapunov coefficient
 ``ℓ₁ = Re(e^{-iθ} c₁)``, with ``J q = μ q``, ``Jᵀ p = μ̄ p``, ``⟨p, q⟩ = p̄ᵀq = 1``::
 
