@@ -1,69 +1,133 @@
-"""Benchmark of the batched MRS-IPO engine (prefalign.dynamics.simulate).
+"""The batched MRS engine (``prefalign.dynamics.simulate``) against a minimal blocked compiled kernel.
 
-A 200 x 200 grid of (α, βλ) on the 3-cycle P_a (a = 0.4, K = 3), 3,000 rounds each, recording only
-the summaries (cycle strength, final entropy, last move). Side by side in the same run: a plain
-Python loop of ``mrs_ipo_step`` over a random subsample of the same trajectories, extrapolated to
-the whole grid. Prints the grid time, the naive time, their ratio and the peak memory.
+Side by side in one run, for each workload (K, batch size n, rounds T): ``simulate`` (λ = 1, one
+random P, per-trajectory α in [0, 1], β log-uniform in [0.5, 20] and initial policy, summaries
+only) and the faster of the two reference kernels of ``reference_kernel.py`` on the same inputs,
+in ns per trajectory-round (best of ``--repeats``), their ratio, and the largest difference of the
+final log-policies (the two compute the same map). Then a single trajectory of 10,000 rounds
+(wall time of the call), and with ``--protocol`` the paper's full protocol: 5,042 matrices
+(the HelpSteer construction on synthetic scores, K = 4) x 11 α x 12 βλ x 3,000 rounds, MRS-IPO and
+MRS-DPO (``--protocol-matrices N`` runs the first N matrices and extrapolates). Peak memory is the
+process's maximum resident set size.
 
-    .venv/bin/python benchmarks/dynamics_grid.py [--grid 200] [--steps 3000] [--naive 8]
+    .venv/bin/python benchmarks/dynamics_grid.py [--quick] [--protocol] [--protocol-matrices N]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
-import tracemalloc
 
 import numpy as np
 
-from prefalign import dynamics, preferences
+from prefalign import data, dynamics, preferences
+
+import reference_kernel
+
+ROWS = [(3, 100, 10_000), (3, 10_000, 1_000), (3, 1_000_000, 1_000), (4, 10_000, 1_000), (8, 10_000, 1_000),
+        (22, 10_000, 1_000), (55, 10_000, 1_000), (22, 100, 10_000), (55, 100, 1_000)]
+QUICK = [(3, 100, 1_000), (3, 10_000, 1_000), (4, 10_000, 1_000), (8, 10_000, 300), (22, 1_000, 300), (55, 1_000, 100)]
+BLOCK_ENTRIES = 2**12
+
+
+def workload(K: int, n: int, rng: np.random.Generator):
+    P = preferences.random_preference_matrix(K, rng)
+    alpha = rng.uniform(0.0, 1.0, n)
+    beta = np.exp(rng.uniform(np.log(0.5), np.log(20.0), n))
+    init = rng.dirichlet(np.ones(K), size=n)
+    return P, alpha, beta, init
+
+
+def best(fn, repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), out
+
+
+def reference(P, alpha, beta, init, steps):
+    n, K = init.shape
+    final, strength = np.empty((n, K)), np.empty(n)
+    log_init = np.log(init)
+
+    def run(kernel):
+        return lambda: kernel(P, alpha, beta, log_init, steps, steps // 2, max(1, BLOCK_ENTRIES // K), final, strength)
+    return run
+
+
+def table(rows, repeats: int) -> None:
+    rng = np.random.default_rng(20260212)
+    print(f"{'K':>3} {'n':>9} {'rounds':>7} {'simulate ns':>12} {'reference ns':>13} {'(layout)':>15} {'ratio':>6} "
+          f"{'max |Δ log π|':>14}")
+    for K, n, steps in rows:
+        P, alpha, beta, init = workload(K, n, rng)
+        run = reference(P, alpha, beta, init, steps)
+        timings = {}
+        for name in ("response_first", "fused"):
+            kernel = getattr(reference_kernel, name)
+            run(kernel)()  # compile (or load from the cache) outside the timing
+            final = np.empty((n, K))
+            timings[name], _ = best(lambda: kernel(P, alpha, beta, np.log(init), steps, steps // 2,
+                                                   max(1, BLOCK_ENTRIES // K), final, np.empty(n)), repeats)
+        layout = min(timings, key=timings.get)
+        final, strength = np.empty((n, K)), np.empty(n)
+        getattr(reference_kernel, layout)(P, alpha, beta, np.log(init), steps, steps // 2, max(1, BLOCK_ENTRIES // K),
+                                          final, strength)
+        t_sim, traj = best(lambda: dynamics.simulate(P, alpha=alpha, beta=beta, lam=1.0, init=init, steps=steps,
+                                                     record="last"), repeats)
+        per = 1e9 / (n * steps)
+        diff = float(np.max(np.abs(traj.final_log_pi - final)))
+        print(f"{K:3d} {n:9,d} {steps:7,d} {t_sim * per:12.2f} {timings[layout] * per:13.2f} {layout:>15} "
+              f"{t_sim / timings[layout]:6.2f} {diff:14.2e}", flush=True)
+
+
+def single_trajectory() -> None:
+    P = preferences.cyclic(0.4)
+    dynamics.simulate(P, alpha=0.5, beta=5.0, lam=1.0, init=[0.5, 0.3, 0.2], steps=10)
+    t, _ = best(lambda: dynamics.simulate(P, alpha=0.5, beta=5.0, lam=1.0, init=[0.5, 0.3, 0.2], steps=10_000), 5)
+    t_all, _ = best(lambda: dynamics.simulate(P, alpha=0.5, beta=5.0, lam=1.0, init=[0.5, 0.3, 0.2], steps=10_000,
+                                              record="all"), 5)
+    print(f"single trajectory, K = 3, 10,000 rounds: {1e3 * t:.2f} ms (summaries only), {1e3 * t_all:.2f} ms "
+          f"(every round recorded)")
+
+
+def protocol(matrices: int | None) -> None:
+    rng = np.random.default_rng(20240313)
+    H = data.helpsteer_matrices(data.synthetic_helpsteer(5042, rng), k=4, seed=rng)
+    P = H.P if matrices is None else H.P[:matrices]
+    alphas = np.linspace(0.0, 1.0, 11)
+    betalam = np.geomspace(0.5, 50.0, 12)
+    grid = dict(alpha=alphas[None, :, None], beta=betalam[None, None, :], lam=1.0, steps=3000, record="last")
+    scale = len(H.P) / len(P)
+    rounds = len(P) * alphas.size * betalam.size * 3000
+    for method in ("ipo", "dpo"):
+        start = time.perf_counter()
+        dynamics.simulate(P[:, None, None], method=method, **grid)
+        seconds = time.perf_counter() - start
+        print(f"protocol {method.upper()}: {len(P)} matrices x 11 x 12 x 3,000 rounds in {seconds:.1f} s "
+              f"({1e9 * seconds / rounds:.1f} ns per trajectory-round)"
+              + (f"; full protocol ({len(H.P)} matrices) extrapolated: {seconds * scale:.0f} s" if scale > 1 else ""),
+              flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--grid", type=int, default=200, help="grid points per axis (default 200)")
-    parser.add_argument("--steps", type=int, default=3000, help="rounds per trajectory (default 3000)")
-    parser.add_argument("--naive", type=int, default=8, help="trajectories run with the naive loop (default 8)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the naive subsample")
+    parser.add_argument("--quick", action="store_true", help="smaller workloads (a minute)")
+    parser.add_argument("--repeats", type=int, default=3, help="timings per workload; the best is reported")
+    parser.add_argument("--protocol", action="store_true", help="also time the paper's full protocol, IPO and DPO")
+    parser.add_argument("--protocol-matrices", type=int, default=None, help="run the protocol on the first N matrices")
     args = parser.parse_args()
-
-    P = preferences.cyclic(0.4)
-    alpha = np.linspace(0.0, 1.0, args.grid)
-    bl = np.linspace(10.0 / args.grid, 10.0, args.grid)
-    init = np.array([0.5, 0.3, 0.2])
-    n = args.grid**2
-
-    tracemalloc.start()
-    start = time.perf_counter()
-    run = dynamics.simulate(P, alpha=alpha[:, None], beta=bl[None, :], lam=1.0, init=init, steps=args.steps, record="last")
-    grid_time = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-
-    rng = np.random.default_rng(args.seed)
-    picks = rng.choice(n, size=args.naive, replace=False)
-    start = time.perf_counter()
-    worst = 0.0
-    for flat in picks:
-        i, j = divmod(int(flat), args.grid)
-        lp = np.log(init)
-        states = [np.exp(lp)]
-        for _ in range(args.steps):
-            lp = dynamics.mrs_ipo_step(lp, P, alpha=alpha[i], beta=bl[j], lam=1.0)
-            states.append(np.exp(lp))
-        strength = float(dynamics.cycle_strength(np.array(states), run.burn_in))
-        worst = max(worst, abs(strength - float(run.cycle_strength[i, j])), float(np.max(np.abs(lp - run.final_log_pi[i, j]))))
-    naive_each = (time.perf_counter() - start) / args.naive
-
-    print(f"grid: {args.grid} x {args.grid} = {n} trajectories, K = 3, {args.steps} rounds, summaries only")
-    print(f"batched simulate:         {grid_time:8.2f} s")
-    print(f"naive mrs_ipo_step loop:  {naive_each:8.3f} s per trajectory ({args.naive} sampled), "
-          f"{naive_each * n:8.0f} s extrapolated to the grid")
-    print(f"speed-up:                 {naive_each * n / grid_time:8.0f} x")
-    print(f"peak memory (tracemalloc, during simulate): {peak / 2**20:.1f} MiB; "
-          f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
-    print(f"agreement batched vs naive (max |Δ| of final log π and cycle strength): {worst:.2e}")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
+    table(QUICK if args.quick else ROWS, args.repeats)
+    single_trajectory()
+    if args.protocol or args.protocol_matrices:
+        protocol(args.protocol_matrices)
+    print(f"peak memory (max resident set size of the process): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.special import logit
+from scipy.special import expit, logit
 
 from prefalign import dpo, ipo, preferences, simplex
 
@@ -291,5 +291,67 @@ def test_misfit_and_spread_bound():
     ],
 )
 def test_bad_input_of_the_new_functions(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# --------------------------------------------------------------------------- the compiled solver
+
+
+def _transitive(K, p):
+    P = np.full((K, K), 0.5)
+    iu = np.triu_indices(K, 1)
+    P[iu], P[iu[1], iu[0]] = p, 1.0 - p
+    return P
+
+
+@pytest.mark.parametrize(("K", "eps"), [(50, 1e-15), (200, 1e-6), (200, 1e-15)])
+def test_near_deterministic_preferences_converge(K, eps):
+    # i beats every j > i with probability 1 - eps: scores spread over hundreds to thousands of units,
+    # which the step cap of 4 alone could not cover within MAX_ITER steps
+    P, mu = _transitive(K, 1.0 - eps), simplex.uniform(K)
+    x, residual = dpo.fit_scores(P[:, :, None], mu[:, None], np.zeros((K, 1)))
+    assert residual[0] <= 1e-12
+    # the first-order conditions, evaluated independently of the solver (scipy's expit, numpy sums)
+    foc = expit(x[:, None, 0] - x[None, :, 0]) @ mu - P @ mu
+    assert np.abs(foc).max() <= 2e-12
+    log_pi = dpo.log_optimum(P, mu, np.log(mu), 1.0)[0]
+    assert np.all(np.diff(log_pi) < 0)  # the transitive order is the order of the optimum
+
+
+def test_block_solver_equals_the_one_problem_solver_bit_for_bit():
+    rng = np.random.default_rng(16)
+    for K in (2, 3, 5):
+        n = 150
+        P = np.stack([preferences.random_preference_matrix(K, rng) for _ in range(n)])
+        eps = np.exp(rng.uniform(-8, -1, n))[:, None, None]
+        P = eps + (1 - 2 * eps) * P
+        mu = rng.dirichlet(np.full(K, 0.5), size=n).T.copy()
+        warm = rng.normal(0.0, 3.0, (K, n))  # far starts: some problems leave the vectorised steps
+        for is_warm in (False, True):
+            x = warm.copy()
+            assert dpo._solve_block(P, np.arange(n), mu, x, is_warm, 1e-12, dpo.MAX_ITER) == (0, 0, 0.0)
+            NM, target, M, v, one = np.empty((K, K)), np.empty(K), np.empty((5, K, K)), np.empty((5, K)), np.empty(K)
+            for b in range(n):
+                starts = np.stack([warm[:, b], np.full(K, np.nan)]) if is_warm else np.full((1, K), np.nan)
+                dpo._solve(P[b], mu[:, b].copy(), starts, one, NM, target, M, v, 1e-12, dpo.MAX_ITER)
+                np.testing.assert_array_equal(x[:, b], one)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: dpo.fit_scores(preferences.cyclic(0.2), [[1.0], [0.0], [0.0]], np.zeros((3, 1))), r"P must be a response-first batch"),
+        (lambda: dpo.fit_scores(preferences.cyclic(0.2)[:, :, None], [[0.5], [0.6], [0.0]], np.zeros((3, 1))), r"mu must sum to 1"),
+        (lambda: dpo.fit_scores(preferences.cyclic(0.2)[:, :, None], [[0.5, 0.2]], np.zeros((3, 2))), r"mu must have shape \(K, n\)"),
+        (lambda: dpo.fit_scores(preferences.cyclic(0.2)[:, :, None], np.full((3, 1), 1 / 3), np.zeros(3)), r"start must have shape \(K, n\)"),
+        (lambda: dpo.fit_scores(preferences.cyclic(0.2)[:, :, None], np.full((3, 1), 1 / 3), np.full((3, 1), np.nan)), r"start must be finite"),
+        (lambda: dpo.fit_scores(preferences.cyclic(0.2)[:, :, None], np.full((3, 1), 1 / 3), np.zeros((3, 1)), tol=-1.0), r"tol must be > 0"),
+        (lambda: dpo.fit_scores(np.array([[0.5, 1.0], [0.0, 0.5]])[:, :, None], np.full((2, 1), 0.5), np.zeros((2, 1))), r"no finite DPO optimum"),
+        (lambda: dpo.start_scores(preferences.cyclic(0.2)[:, :, None] + 0.1, np.full((3, 1), 1 / 3)), r"P must satisfy P \+ P.T = 1"),
+        (lambda: dpo.start_scores(np.stack([preferences.cyclic(0.2)] * 2, axis=-1), np.full((3, 3), 1 / 3)), r"P must hold 1 or n = 3 matrices"),
+    ],
+)
+def test_solver_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()

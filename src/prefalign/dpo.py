@@ -35,19 +35,10 @@ from scipy.optimize import minimize
 from scipy.special import expit, logit, logsumexp
 
 from prefalign import preferences, problem, validation
+from prefalign._kernels import _cubic_batch, _fit_batch, _solve, _solve_block, _start_batch  # noqa: F401 (the compiled solver)
 
 MAX_ITER = 200
 """Newton steps :func:`fit_scores` takes at most (typically 3 to 10 from a cold start, 0 to 4 warm)."""
-
-_ARMIJO = 1e-4
-_HALVINGS = 60
-_LEVENBERG = 1e-6
-_FLOOR = 1e-13
-"""The regularisation ``τ_i = 1e-6 max|G| + 1e-13 J_ii`` added to the diagonal of the Newton system."""
-_MAX_STEP = 4.0
-"""Largest change of a score in one Newton step: beyond a few units σ is flat, and a longer step
-can land where ``σ'`` underflows and Newton's next step is useless."""
-
 
 def _log_sigmoid(x: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -x)
@@ -124,196 +115,112 @@ def _seqsum(a: np.ndarray) -> np.ndarray:
     return out
 
 
-class _Fit:
-    """The data of a batch of score fits, response-first (problems along the last axis)."""
-
-    def __init__(self, P: np.ndarray, mu: np.ndarray):
-        K, n = mu.shape
-        self.iu = np.triu_indices(K, 1)
-        self.lo = (self.iu[1], self.iu[0])
-        self.diag = np.arange(K)
-        P = np.broadcast_to(P, (K, K, n))
-        self.mu = mu
-        self.NM = (P + P.transpose(1, 0, 2)) * mu[None, :, :]  # N_ij μ_j
-        self.target = _seqsum(P.transpose(1, 0, 2) * mu[:, None, :])  # (Pμ)_i, summed over j in order
-        pair = mu[self.iu[0]] * mu[self.iu[1]]
-        self.win = pair * P[self.iu]  # w_ij = μ_i μ_j P_ij for i < j
-        self.lose = pair * P[self.lo]  # w_ji
-        self.ground = np.arange(K)[:, None] == np.argmax(mu, axis=0)[None, :]  # (K, n): the largest μ
-
-    def take(self, index: np.ndarray) -> "_Fit":
-        """The same fits restricted to the problems ``index`` (an integer or boolean index)."""
-        out = object.__new__(_Fit)
-        out.iu, out.lo, out.diag = self.iu, self.lo, self.diag
-        out.mu, out.NM, out.target = self.mu[:, index], self.NM[:, :, index], self.target[:, index]
-        out.win, out.lose, out.ground = self.win[:, index], self.lose[:, index], self.ground[:, index]
-        return out
-
-    def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """At scores ``x`` (K, m): the gradient equation ``G`` (K, m), the loss up to a constant (m,)
-        and ``σ'(x_i - x_j) = σ(d)σ(-d)`` for the pairs ``i < j`` (p, m)."""
-        K, m = x.shape
-        d = x[self.iu[0]] - x[self.iu[1]]
-        log_up = _log_sigmoid(d)
-        up, down = np.exp(log_up), np.exp(log_up - d)  # σ(d), σ(-d) = 1 - σ(d) without cancellation
-        S = np.empty((K, K, m))
-        S[self.iu] = up
-        S[self.lo] = down
-        S[self.diag, self.diag] = 0.5
-        S *= self.NM
-        G = _seqsum(S.transpose(1, 0, 2)) - self.target
-        loss = -_seqsum(self.win * log_up + self.lose * (log_up - d))
-        return G, loss, up * down
-
-    def newton_step(self, G: np.ndarray, slope_pairs: np.ndarray) -> np.ndarray:
-        """The regularised Newton step ``δ``: ``(J + diag(τ)) δ = -G`` off the ground ``g`` (the response
-        with the largest μ) and ``δ_g = 0``, with ``J = ∂G/∂x`` and ``τ_i = 1e-6 max|G| + 1e-13 J_ii``.
-
-        ``J_ik = δ_ik Σ_j N_ij μ_j σ'_ij - N_ik μ_k σ'_ik`` has ``J1 = 0`` and ``μᵀJ = 0``; since
-        ``μᵀG = 0`` too, row ``g`` may be replaced by ``δ_g = 0`` (a gauge). The system is diagonally
-        dominant by rows and nonsingular, so Gaussian elimination needs no pivoting (growth factor
-        at most 2). ``τ`` (a small Levenberg–Marquardt term) keeps every pivot positive where ``σ'``
-        between groups of responses is below the rounding of ``J``; the step is then long, and
-        :func:`fit_scores` caps it. It is negligible at the solution, so convergence stays quadratic.
-        With ``diag(μ)J`` the loss Hessian, ``δ`` is a descent direction of the loss.
-        """
-        K, m = G.shape
-        W = np.zeros((K, K, m))
-        W[self.iu] = slope_pairs
-        W[self.lo] = slope_pairs
-        W *= self.NM  # N_ik μ_k σ'_ik
-        J = -W
-        diagonal = _seqsum(W.transpose(1, 0, 2))
-        J[self.diag, self.diag] = diagonal * (1.0 + _FLOOR) + _LEVENBERG * np.abs(G).max(axis=0)
-        J = np.where(self.ground[:, None, :], np.eye(K)[:, :, None], J)
-        return _solve_dominant(J, np.where(self.ground, 0.0, -G))
+# The solver itself is compiled (prefalign._kernels: _solve for one problem, _solve_block for a
+# block vectorised across problems, bit for bit the same numbers); the functions below drive it.
 
 
-def _solve_dominant(M: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve ``M y = b`` for a batch of row diagonally dominant systems, ``M (k, k, m)``, ``b (k, m)``,
-    by Gaussian elimination without pivoting; sums in a fixed order."""
-    M, y = M.copy(), b.copy()
-    k = M.shape[0]
-    for p in range(k - 1):
-        f = M[p + 1:, p] / M[p, p]
-        M[p + 1:, p + 1:] -= f[:, None, :] * M[p, p + 1:][None, :, :]
-        y[p + 1:] -= f * y[p]
-    for p in range(k - 1, -1, -1):
-        if p + 1 < k:
-            y[p] -= _seqsum(M[p, p + 1:] * y[p + 1:])
-        y[p] /= M[p, p]
-    return y
+def _fit(P: np.ndarray, p_index: np.ndarray, mu: np.ndarray, starts: np.ndarray, tol: float,
+         max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """Batch-last driver of the compiled solver: ``P`` (m, K, K), ``p_index`` (n,), ``mu`` (n, K),
+    ``starts`` (c, n, K) (a NaN row: the default start). Returns the centred scores (n, K) and the
+    residuals (n,); raises ``RuntimeError`` with the residual reached if a problem does not converge."""
+    n, K = mu.shape
+    x, residual, code = np.empty((n, K)), np.empty(n), np.empty(n, dtype=np.int64)
+    _fit_batch(np.array(P, dtype=float, order="C"), np.array(p_index, dtype=np.int64, order="C"),
+               np.array(mu, dtype=float, order="C"), np.array(starts, dtype=float, order="C"), float(tol),
+               int(max_iter), x, residual, code)
+    raise_unconverged(code, residual, tol, max_iter)
+    return x, residual
 
 
-def fit_scores(P: np.ndarray, mu: np.ndarray, start: np.ndarray | list, *, tol: float = 1e-12,
+def raise_unconverged(code: np.ndarray, residual: np.ndarray, tol: float, max_iter: int, where: str = "") -> None:
+    """``RuntimeError`` naming the worst problem if some solve failed (``code < 0``), else nothing."""
+    failed = code < 0
+    if np.any(failed):
+        worst = int(np.argmax(np.where(failed, residual, -np.inf)))
+        why = f"did not converge in {max_iter} steps" if code[worst] == -1 else "stalled (no step decreases the loss)"
+        raise RuntimeError(
+            f"{where}DPO Newton {why}: max |FOC residual| = {residual[worst]:.3g} > tol = {tol:g} "
+            f"(problem {worst} of the batch; {int(failed.sum())} of {code.size} unconverged)"
+        )
+
+
+def _response_first_inputs(P: ArrayLike, mu: ArrayLike, name_mu: str = "mu") -> tuple[np.ndarray, np.ndarray]:
+    """Validate a response-first batch: ``P`` (K, K, n) or (K, K, 1) preference matrices, ``mu`` (K, n)
+    samplers (columns are probability vectors). Returns ``P`` as (m, K, K) and ``mu`` as (n, K)."""
+    arr = validation.finite_array(P, "P")
+    if arr.ndim != 3:
+        raise ValueError(f"P must be a response-first batch of shape (K, K, n) or (K, K, 1), got shape {arr.shape}")
+    Q = preferences.validate(np.moveaxis(arr, -1, 0))
+    m = validation.finite_array(mu, name_mu)
+    if m.ndim != 2 or m.shape[0] != Q.shape[-1]:
+        raise ValueError(f"{name_mu} must have shape (K, n) with K = {Q.shape[-1]} (response-first), got shape {m.shape}")
+    if Q.shape[0] not in (1, m.shape[1]):
+        raise ValueError(f"P must hold 1 or n = {m.shape[1]} matrices (its last axis), got {Q.shape[0]}")
+    m = validation.probability_vector(m.T, name_mu)
+    check_optimum_exists(Q)
+    return np.ascontiguousarray(Q), np.ascontiguousarray(m)
+
+
+def _p_index(Q: np.ndarray, n: int) -> np.ndarray:
+    return np.zeros(n, dtype=np.int64) if Q.shape[0] == 1 else np.arange(n, dtype=np.int64)
+
+
+def fit_scores(P: ArrayLike, mu: ArrayLike, start: ArrayLike | list, *, tol: float = 1e-12,
                max_iter: int = MAX_ITER) -> tuple[np.ndarray, np.ndarray]:
     """The Bradley–Terry scores ``x*(μ)`` fitted to μ-weighted comparisons, for a response-first batch.
 
-    Unchecked kernel: every ``P`` must have a finite optimum (:func:`has_optimum`); otherwise
-    ``G`` only vanishes as the scores of a dominating set run off to infinity, and the solver may
-    stop out there with ``max |G| <= tol``. ``P`` ``(K, K, n)`` or ``(K, K, 1)``, ``mu`` ``(K, n)`` (entries >= 0; a zero
-    entry gets the continuous extension of its score, the limit as ``μ_k → 0``), ``start`` ``(K, n)``
-    starting scores, or a list of candidates: each problem starts from the first one that already
-    solves it to ``tol``, else from the one with the smallest ``‖G‖²``. A candidate after the first
-    may be a function of the indices of the problems still unsolved, returning their ``(K, m)``
-    starts (so that it is only computed where needed). Returns the scores, centred (mean 0 per problem), and the residual reached,
-    ``max_i |G_i|`` per problem (``G`` as in the module docstring).
+    ``P`` ``(K, K, n)`` or ``(K, K, 1)`` preference matrices, each with a finite optimum
+    (:func:`has_optimum`), ``mu`` ``(K, n)`` samplers (columns sum to 1, entries >= 0; a zero entry
+    gets the continuous extension of its score, the limit as ``μ_k → 0``), ``start`` ``(K, n)``
+    starting scores, or a list of such candidates: each problem starts from the first one that
+    already solves it to ``tol``, else from the one with the smallest ``‖G‖²``. Returns the scores,
+    centred (mean 0 per problem), and the residual reached, ``max_i |G_i|`` per problem (``G`` as in
+    the module docstring). Bad input raises ``ValueError`` naming the argument.
 
-    Damped Newton: the (regularised) Newton step for ``G = 0``, a descent direction of the convex
-    loss, shortened to change no score by more than :data:`_MAX_STEP`, is halved until the loss
-    decreases by the Armijo fraction ``1e-4`` of its predicted decrease (up to a slack of
-    ``1e-12 (1 + |loss|)`` for rounding) or ``‖G‖²`` decreases by that fraction. The loss is convex
-    and, under the existence condition, coercive, which makes the iteration converge from any start;
-    ``‖G‖²`` takes over where the loss no longer changes in floating point. The cap matters for a
-    response with tiny ``μ_k``: the loss barely depends on its score, whose own equation an uncapped
-    step could overshoot into the flat tail of ``σ``. A problem stops when ``max_i |G_i| <= tol``
-    (later steps take step size 0, which leaves it unchanged bit for bit); the others go on.
-    Raises ``RuntimeError`` with the residual reached if some problem has not converged within
-    ``max_iter`` steps (or its line search stalls).
+    Damped Newton (:func:`_newton`): the regularised Newton step for ``G = 0``, a descent direction
+    of the convex loss, shortened to change no score by more than a cap, is halved until the loss
+    or ``‖G‖²`` decreases by the Armijo fraction. The loss is convex and, under the existence
+    condition, coercive, which makes the iteration converge from any start; ``‖G‖²`` takes over
+    where the loss no longer changes in floating point. The cap matters for a response with tiny
+    ``μ_k``: the loss barely depends on its score, whose own equation an uncapped step could
+    overshoot into the flat tail of ``σ``; it doubles after every capped step the line search takes
+    whole, so scores far from their solution (near-deterministic ``P``) still get there in a few
+    dozen steps. Raises ``RuntimeError`` with the residual reached if some problem has not
+    converged within ``max_iter`` steps (or its line search stalls).
     """
-    K, n = mu.shape
+    Q, m = _response_first_inputs(P, mu)
+    n, K = m.shape
     candidates = start if isinstance(start, list) else [start]
-    residual = np.zeros(n)
-    if K == 1:
-        return np.zeros((1, n)), residual
-    fit = _Fit(P, mu)
-    x = np.array(candidates[0], dtype=float)
-    G, loss, slope_pairs = fit.evaluate(x)
-    merit = _seqsum(G * G)
-    for other in candidates[1:]:  # tried only where the starts so far are not yet solutions
-        idx = np.flatnonzero(np.abs(G).max(axis=0) > tol)
-        if not idx.size:
-            break
-        alternative = other(idx) if callable(other) else other[:, idx]
-        g, lo, sp = fit.take(idx).evaluate(alternative)
-        m = _seqsum(g * g)
-        better = idx[m < merit[idx]]
-        keep = m < merit[idx]
-        x[:, better], G[:, better], loss[better], slope_pairs[:, better], merit[better] = (
-            alternative[:, keep], g[:, keep], lo[keep], sp[:, keep], m[keep])
-    residual[:] = np.abs(G).max(axis=0)
-    # The working arrays hold the problems `where`, a superset of those still running; finished
-    # ones take steps of size 0 until they are fewer than half and get dropped.
-    where, x_w, running = np.arange(n), x, residual > tol
-    steps = 0
-    while running.any() and steps < max_iter:
-        if running.sum() < 0.5 * where.size:
-            x[:, where] = x_w
-            fit, where, x_w = fit.take(running), where[running], x_w[:, running]
-            G, loss, slope_pairs, merit = G[:, running], loss[running], slope_pairs[:, running], merit[running]
-            running = running[running]
-        steps += 1
-        step = fit.newton_step(G, slope_pairs)
-        predicted = _seqsum(fit.mu * G * step)  # ∇L · δ = Σ_i μ_i G_i δ_i < 0
-        slack = 1e-12 * (1.0 + np.abs(loss))
-        t = np.where(running, _MAX_STEP / np.maximum(np.abs(step).max(axis=0), _MAX_STEP), 0.0)
-        new: list[np.ndarray] = []
-        sel, part = np.arange(where.size), fit
-        for _ in range(_HALVINGS):
-            trial = np.where(t[sel] > 0, x_w[:, sel] + t[sel] * step[:, sel], x_w[:, sel])
-            g, lo, sp = part.evaluate(trial)
-            m = _seqsum(g * g)
-            ok = (lo <= loss[sel] + _ARMIJO * t[sel] * predicted[sel] + slack[sel]) | (m <= (1.0 - _ARMIJO * t[sel]) * merit[sel])
-            if not new:
-                if ok.all():  # the usual case: every problem accepts its first trial
-                    new = [trial, g, lo, sp, m]
-                    sel = sel[:0]
-                    break
-                new = [x_w.copy(), G.copy(), loss.copy(), slope_pairs.copy(), merit.copy()]
-            for array, value in zip(new, (trial, g, lo, sp, m)):
-                array[..., sel[ok]] = value[..., ok]
-            sel, part = sel[~ok], part.take(~ok)
-            if not sel.size:
-                break
-            t[sel] *= 0.5
-        x_w, G, loss, slope_pairs, merit = new
-        residual[where] = np.abs(G).max(axis=0)
-        stalled = np.zeros(where.size, dtype=bool)
-        stalled[sel] = True
-        running = (residual[where] > tol) & ~stalled
-    x[:, where] = x_w
-    failed = residual > tol
-    if np.any(failed):
-        worst = int(np.argmax(np.where(failed, residual, -np.inf)))
-        raise RuntimeError(
-            f"DPO Newton did not converge in {max_iter} steps: max |FOC residual| = {residual[worst]:.3g} > tol = {tol:g} "
-            f"(problem {worst} of the batch; {int(failed.sum())} of {n} unconverged)"
-        )
-    return x - _seqsum(x) / K, residual
+    if not candidates:
+        raise ValueError("start must be a (K, n) array or a non-empty list of them")
+    starts = np.stack([validation.finite_array(c, "start") for c in candidates]) if all(
+        np.shape(c) == (K, n) for c in candidates) else None
+    if starts is None:
+        raise ValueError(f"start must have shape (K, n) = {(K, n)} (or be a list of such arrays), "
+                         f"got shape(s) {[np.shape(c) for c in candidates]}")
+    tol = float(validation.positive(tol, "tol"))
+    max_iter = validation.count(max_iter, "max_iter", minimum=0)
+    x, residual = _fit(Q, _p_index(Q, n), m, starts.transpose(0, 2, 1), tol, max_iter)
+    return x.T, residual
+
+
+def start_scores(P: ArrayLike, mu: ArrayLike) -> np.ndarray:
+    """Newton's default start, response-first: ``y + c`` with ``y = 4Pμ`` (IPO's scores at ``4β``
+    divided by β) and the cubic correction ``c`` of :func:`cubic_correction`; ``P`` ``(K, K, n)``
+    or ``(K, K, 1)``, ``mu`` ``(K, n)`` (validated as in :func:`fit_scores`). Exact up to ``O(ε⁵)``
+    for ``P = ½11ᵀ + εB``."""
+    Q, m = _response_first_inputs(P, mu)
+    out = np.empty(m.shape)
+    _start_batch(np.array(Q, order="C"), _p_index(Q, m.shape[0]), np.array(m, order="C"), out)
+    return out.T
 
 
 def _cubic(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """``c_i = (1/12) Σ_j μ_j (y_i - y_j)³`` for response-first ``y``, ``mu`` ``(K, n)``."""
-    d = y[:, None, :] - y[None, :, :]
-    return _seqsum((d * d * d * mu[None, :, :]).transpose(1, 0, 2)) / 12.0
-
-
-def start_scores(P: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """Newton's default start, response-first: ``y + c`` with ``y = 4Pμ`` (IPO's scores at ``4β``
-    divided by β) and the cubic correction ``c`` of :func:`cubic_correction`; ``P`` ``(K, K, n)``
-    or ``(K, K, 1)``, ``mu`` ``(K, n)``. Exact up to ``O(ε⁵)`` for ``P = ½11ᵀ + εB``."""
-    y = 4.0 * _seqsum(P.transpose(1, 0, 2) * mu[:, None, :])
-    return y + _cubic(y, mu)
+    out = np.empty(y.shape[::-1])
+    _cubic_batch(np.array(y.T, dtype=float, order="C"), np.array(mu.T, dtype=float, order="C"), out)
+    return out.T
 
 
 def _response_first(P: np.ndarray, mu: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -328,13 +235,17 @@ def _scores(P: np.ndarray, mu: np.ndarray, beta: np.ndarray, shape: tuple[int, .
             init: np.ndarray | None, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
     """Scores ``x*`` and residuals for batch-last inputs broadcast to ``shape``; ``init`` is a reward."""
     K = P.shape[-1]
-    Prf, murf = _response_first(P, mu, shape)
+    n = int(np.prod(shape, dtype=np.int64))
+    batch = P.shape[:-2]
+    matrices = np.ascontiguousarray(P.reshape((-1, K, K)))
+    p_index = np.broadcast_to(np.arange(matrices.shape[0]).reshape(batch), shape).reshape(n)
+    m = np.broadcast_to(mu, shape + (K,)).reshape(n, K)
     if init is None:
-        start = start_scores(Prf, murf)
+        starts = np.full((1, n, K), np.nan)
     else:
-        start = (np.broadcast_to(init, shape + (K,)) / np.asarray(beta)[..., None]).reshape(-1, K).T
-    x, residual = fit_scores(Prf, murf, start, tol=tol, max_iter=max_iter)
-    return x.T.reshape(shape + (K,)), residual.reshape(shape)
+        starts = (np.broadcast_to(init, shape + (K,)) / np.asarray(beta)[..., None]).reshape(1, n, K)
+    x, residual = _fit(matrices, p_index, m, starts, tol, max_iter)
+    return x.reshape(shape + (K,)), residual.reshape(shape)
 
 
 def log_optimum(P: np.ndarray, mu: np.ndarray, log_ref: np.ndarray, beta: ArrayLike, *, tol: float = 1e-12,
