@@ -29,7 +29,7 @@ CHAPTER_TEST_PARAMS = {
     "ranking": {"seed": 11, "onpolicy_betas": [2.0, 8.0], "beta_demo": 2.0},
     "concentration": {"seed": 11, "bt_scores": [1.0, 0.5, 0.0], "beta_min": 0.5, "beta_max": 20.0, "beta_demo": 1.0},
     "oscillation": {"seed": 7, "a": 0.3, "trajectory_rounds": 80, "hedge_rounds": 300, "hedge_signal": 1.0},
-    "stability": {"seed": 7, "a": 0.3, "region_n": 30, "region_steps": 400, "hedge_steps": 200},
+    "stability": {"seed": 7, "a": 0.3, "region_n": 30, "region_steps": 400, "hedge_steps": 200, "basin_n": 30},
     "dpo": {"seed": 7, "a": 0.3, "lattice_n": 10, "trajectory_rounds": 60},
     "trained": {"seed": 7, "a": 0.3, "phase_n": 12, "phase_rounds": 800, "onset_n": 40, "onset_rounds": 800,
                 "onset_steps": [1, 4], "onset_lrs": [0.05, 0.2], "pair_counts": [200], "arena_n": 10, "triangle_n": 20,

@@ -129,3 +129,15 @@ def test_arena_collapse_numbers(glued):
     assert sorted(social_choice.copeland_scores(P[:9, :9])) != list(range(9))
     assert glued["top_transitive"] == 8
     assert glued["hedge_final_mass_min"] > 99.0 and glued["hedge_final_entropy_max"] < 0.05
+
+
+def test_tie_rules_on_the_fixture(glued):
+    # "say hello" has all ties: neither under the strict rule, strongly transitive with ties allowed
+    assert glued["hs_cyclic_ties"] == glued["hs_cyclic"]
+    assert glued["hs_sst_ties"] >= glued["hs_sst"] + 1
+    assert glued["hs_cyclic_ties"] + glued["hs_sst_ties"] + glued["hs_neither_ties"] == glued["hs_matrices"] == 4
+    assert glued["paper_total"] == 118 + 4924
+    assert glued["paper_sst_share"] == pytest.approx(100 * 4924 / 5042)
+    assert glued["tie_tol"] == 1e-12
+    # the all-ties matrix keeps its four responses tied at the top: entropy log 4 at alpha = 1
+    assert glued["hs_top_tied"] >= 1 and glued["hs_tied_log_gap"] < 1e-3

@@ -43,3 +43,20 @@ def test_hedge_moves_outwards(glued):
 def test_figures_are_glued_as_png(glued):
     for name in ("fig-trajectories", "fig-phase", "fig-period", "fig-hedge"):
         assert "image/png" in glued[name]
+
+
+def test_non_convergence_for_every_P_is_glued(glued):
+    from prefalign.checks.oscillation import UNSTABLE_MATRICES, UNSTABLE_SIZES, UNSTABLE_STARTS
+
+    # fast: a quarter of the problems and of the starts, for each of the 6 sizes and for both kinds
+    problems = len(UNSTABLE_SIZES) * (UNSTABLE_MATRICES // 4)
+    assert glued["unstable_problems"] == problems
+    assert glued["unstable_runs"] == glued["contracting_runs"] == problems * (UNSTABLE_STARTS // 4)
+    assert glued["unstable_min_late"] > 1e3 * glued["converged_distance"] > 1e3 * glued["contracting_max_late"]
+    assert (glued["unstable_k_min"], glued["unstable_k_max"]) == (3, 8)
+
+
+def test_neimark_sacker_numbers(glued):
+    assert glued["lyapunov_error"] < 1e-12 and glued["forms_error"] < 1e-4
+    assert glued["circle_error"] < glued["circle_tol"] and abs(glued["circle_slope"] - 0.5) < glued["circle_slope_tol"]
+    assert "image/png" in glued["fig-amplitude"]

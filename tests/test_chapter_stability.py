@@ -67,3 +67,36 @@ def test_lambda_figure(glued):
 def test_figures_are_glued_as_png(glued):
     for name in ("fig-regions", "fig-entropy-kappa", "fig-phase", "fig-hedge", "fig-lambda"):
         assert "image/png" in glued[name]
+
+
+def test_coexistence_numbers(glued):
+    assert glued["coex_alpha"] == 0.2 and glued["coex_signal"] == 50.0 and glued["coex_period"] == 5
+    assert glued["coex_rho_star"] < 1 and glued["coex_rho_orbit"] < glued["coex_rho_star"]
+    assert glued["coex_residual"] < 1e-12 and glued["coex_orbit_distance"] < 1e-9
+    # every random start ends at one of the two attractors, and each attracts a sizeable share
+    assert glued["coex_star_share"] + glued["coex_orbit_share"] == pytest.approx(100.0)
+    assert min(glued["coex_star_share"], glued["coex_orbit_share"]) >= glued["basin_min_share"]
+    # the basin slice: basin_n = 30 gives the interior lattice points, C(29, 2) = 406
+    assert glued["basin_points"] == 406 and glued["basin_neither"] == 0
+    assert glued["basin_star_share"] + glued["basin_orbit_share"] == pytest.approx(100.0)
+    assert "image/png" in glued["fig-basins"]
+
+
+def test_coexistence_at_alpha_zero(glued):
+    # the best-reply chain 4 -> {1, 2, 4} -> 2 -> 3 -> 4 has period 4 when the anchor plays no role
+    assert glued["alpha0_period"] == 4 and glued["alpha0_rho_orbit"] < 1e-3
+    assert glued["alpha0_rho_star"] == pytest.approx(0.6984, abs=1e-3)  # the experiments chapter's 0.698
+    assert 0 < glued["alpha0_star_share"] < 50
+    assert glued["alpha_large_converged"] == glued["alpha0_starts"]
+
+
+def test_conjecture_evidence(glued):
+    from prefalign.checks.stability import CONJECTURE_STARTS, CYCLE_GRID, CYCLE_MARGINS, CYCLE_RHO
+
+    assert glued["cycle_failures"] == 0 and glued["region_failures"] == 0
+    # fast: a third of the grid, a fifth of the starts; settings with rho > alpha + 0.01 only
+    alpha, rho = np.meshgrid(np.linspace(0, 0.99, CYCLE_GRID[0] // 3), np.linspace(*CYCLE_RHO, CYCLE_GRID[1] // 3),
+                             indexing="ij")
+    settings = int(np.sum(rho > alpha + 0.01)) * len(CYCLE_MARGINS)
+    assert glued["cycle_settings"] == settings and glued["cycle_runs"] == settings * (CONJECTURE_STARTS // 5)
+    assert glued["cycle_worst"] < 1e-6 and glued["region_worst"] < 1e-6

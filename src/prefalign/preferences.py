@@ -438,3 +438,72 @@ def mean_cycle_margin(P: ArrayLike) -> np.ndarray:
     if A.shape[-1] != 3:
         raise ValueError(f"P must be 3 x 3 (three responses), got shape {A.shape}")
     return (A[..., 0, 1] + A[..., 1, 2] + A[..., 2, 0]) / 3.0
+
+
+TIE_TOL = 1e-12
+"""Tolerance of the ties-allowed rule: ``|P[i, j] - 1/2| <= TIE_TOL`` is a tie."""
+
+
+def has_strict_majority_cycle(P: ArrayLike, tol: float = TIE_TOL) -> np.ndarray | bool:
+    """True iff the strict majority relation ``i ▷ j ⇔ P[i, j] > 1/2 + tol`` has a directed cycle.
+
+    Ties (``|P[i, j] - 1/2| <= tol``) are no edge, so a cycle needs every step to be a strict
+    majority. With ``tol = 0`` this is :func:`is_cyclic`. Batched: ``P`` (..., K, K) gives a boolean
+    array of shape (...), a single matrix a ``bool``. Computed by the transitive closure of ``▷``
+    (Warshall): a cycle exists iff some ``i`` reaches itself.
+    """
+    Q = validate(P)
+    tol = float(validation.finite_array(tol, "tol"))
+    if tol < 0:
+        raise ValueError(f"tol must be >= 0, got {tol:g}")
+    reach = Q > 0.5 + tol
+    for m in range(Q.shape[-1]):
+        reach = reach | (reach[..., :, m:m + 1] & reach[..., m:m + 1, :])
+    out = np.diagonal(reach, axis1=-2, axis2=-1).any(axis=-1)
+    return bool(out) if out.ndim == 0 else out
+
+
+def is_weakly_strongly_transitive(P: ArrayLike, tol: float = TIE_TOL) -> np.ndarray | bool:
+    """Strong stochastic transitivity with ties allowed (the paper's rule, as used by the authors' code).
+
+    True iff for every ordered triple of distinct ``i, j, k`` with ``P[i, j] >= 1/2``,
+    ``P[j, k] >= 1/2`` and at least one of them ``> 1/2``, ``P[i, k] >= max(P[i, j], P[j, k])``; all
+    comparisons with tolerance ``tol`` (``>= 1/2`` means ``>= 1/2 - tol``, ``> 1/2`` means
+    ``> 1/2 + tol``, and the last inequality may fail by ``tol``). No order is needed: a tie
+    ``P[i, j] = 1/2`` may sit anywhere. Without ties it equals :func:`is_strongly_transitive`
+    (experiments chapter). Batched like :func:`has_strict_majority_cycle`.
+    """
+    Q = validate(P)
+    tol = float(validation.finite_array(tol, "tol"))
+    if tol < 0:
+        raise ValueError(f"tol must be >= 0, got {tol:g}")
+    K = Q.shape[-1]
+    ij = Q[..., :, :, None]  # P[i, j] at [i, j, k]
+    jk = Q[..., None, :, :]  # P[j, k]
+    ik = Q[..., :, None, :]  # P[i, k]
+    distinct = (np.arange(K)[:, None, None] != np.arange(K)[None, :, None]) & \
+               (np.arange(K)[None, :, None] != np.arange(K)[None, None, :]) & \
+               (np.arange(K)[:, None, None] != np.arange(K)[None, None, :])
+    premise = distinct & (ij >= 0.5 - tol) & (jk >= 0.5 - tol) & ((ij > 0.5 + tol) | (jk > 0.5 + tol))
+    violated = premise & (ik < np.maximum(ij, jk) - tol)
+    out = ~violated.any(axis=(-3, -2, -1))
+    return bool(out) if out.ndim == 0 else out
+
+
+TIE_RULES = ("strict", "ties allowed")
+"""The two classification rules of :func:`structure_under`: the book's strict rule (:func:`structure`) and the
+paper's rule with ties allowed (:func:`has_strict_majority_cycle`, :func:`is_weakly_strongly_transitive`)."""
+
+
+def structure_under(P: ArrayLike, rule: str) -> np.ndarray | str:
+    """Classify like :func:`structure` under ``rule``: ``"strict"`` is :func:`structure`; ``"ties allowed"``
+    gives ``"cyclic"`` iff :func:`has_strict_majority_cycle`, ``"strongly transitive"`` iff
+    :func:`is_weakly_strongly_transitive`, ``"neither"`` otherwise (the two classes are disjoint: a
+    strict-majority cycle violates the weak inequalities on some triple of it)."""
+    if rule == "strict":
+        return structure(P)
+    if rule != "ties allowed":
+        raise ValueError(f"rule must be one of {list(TIE_RULES)}, got {rule!r}")
+    cyc, sst = has_strict_majority_cycle(P), is_weakly_strongly_transitive(P)
+    out = np.where(cyc, STRUCTURES[0], np.where(sst, STRUCTURES[1], STRUCTURES[2]))
+    return str(out) if out.ndim == 0 else out

@@ -206,15 +206,16 @@ def contraction_converges(seed: int = DEFAULT_SEED, fast: bool = False, helpstee
 @register(CHAPTER)
 def instability_oscillates(seed: int = DEFAULT_SEED, fast: bool = False, helpsteer_path: str | None = None,
                            n_synthetic_prompts: int = 3000, steps: int = 3000) -> CheckResult:
-    """Where the fixed point is linearly unstable (spectral radius ≥ 1 + RHO_MARGIN), the run never settles: cycle strength > 0."""
+    """Where the fixed point is unstable (spectral radius ≥ 1 + RHO_MARGIN), almost no start converges
+    (``thm-osc-unstable``); the runs' start is a random draw, so each run must keep moving: cycle strength > 0."""
     grids = _coarse_grids(seed, fast, helpsteer_path, n_synthetic_prompts, steps)
     unstable = [g.spectral_radius >= 1 + RHO_MARGIN for g in grids.values()]
     moving = np.concatenate([g.cycle_strength[u] > 1e-12 for g, u in zip(grids.values(), unstable)])
     share = float(np.mean(moving)) if moving.size else float("nan")
     return CheckResult(
-        CHAPTER, "thm-osc-jacobian",
+        CHAPTER, "thm-osc-unstable",
         f"share of the {moving.size} runs with an unstable fixed point (ρ ≥ {1 + RHO_MARGIN:g}) whose cycle strength exceeds 1e-12",
-        measured=share, expected=1.0, tolerance=0.0, relation="at_least", details=grids,
+        measured=share, expected=1.0, tolerance=0.0, relation="at_least", against="simulation vs theorem", details=grids,
     )
 
 
@@ -364,4 +365,53 @@ def collapse_spread_rate(seed: int = DEFAULT_SEED, fast: bool = False, spread_ru
         f"log–log slope of the spread (std over {runs} runs) of H(π_t) at the half-entropy round t = {t_half} "
         f"against n = {sizes[0]}..{sizes[-1]}",
         measured=slope, expected=-0.5, tolerance=0.1, details=details,
+    )
+
+
+# --------------------------------------------------------------------------- the paper's tie rule
+
+
+def tie_rule_matrices(seed: int, fast: bool, helpsteer_path: str | None, n_synthetic_prompts: int) -> np.ndarray:
+    """Matrices on which the two classification rules are compared: every HelpSteer-construction matrix
+    (many with ties), every LLMFAO crowd triangle, and random matrices without ties (general, strictly
+    strongly transitive in a random order, cyclic; K = 3..6)."""
+    rng = np.random.default_rng([seed, 40])
+    per_K = 20 if fast else 200
+    random = []
+    for K in range(3, 7):
+        for make in (preferences.random_preference_matrix, preferences.random_strongly_transitive, preferences.random_cyclic):
+            for _ in range(per_K):
+                P = make(K, rng)
+                order = rng.permutation(K)
+                random.append(P[np.ix_(order, order)])
+    H = helpsteer(helpsteer_path, seed, fast, n_synthetic_prompts)
+    return [*H.P, *crowd_triangles().P, *random]
+
+
+@register(CHAPTER)
+def tie_rules_agree_without_ties(seed: int = DEFAULT_SEED, fast: bool = False, helpsteer_path: str | None = None,
+                                 n_synthetic_prompts: int = 3000) -> CheckResult:
+    """``prop-experiments-tie-rules``: the rule with ties allowed never calls a matrix both cyclic and strongly
+    transitive, and on matrices without ties it agrees with the strict rule (computed by another algorithm:
+    a transitive order and its triples, and the peeling of unbeaten responses)."""
+    matrices = tie_rule_matrices(seed, fast, helpsteer_path, n_synthetic_prompts)
+    both = disagree = tie_free = top_classes = top_rows_differ = 0
+    for P in matrices:
+        cyclic, sst = preferences.has_strict_majority_cycle(P), preferences.is_weakly_strongly_transitive(P)
+        both += cyclic and sst
+        if not np.any(np.abs(P[~np.eye(len(P), dtype=bool)] - 0.5) <= preferences.TIE_TOL):
+            tie_free += 1
+            disagree += (cyclic != preferences.is_cyclic(P)) or (sst != preferences.is_strongly_transitive(P))
+        top = np.flatnonzero(~preferences.beats(P).any(axis=0))
+        if sst and len(top) >= 2:
+            top_classes += 1
+            top_rows_differ += bool(np.any(np.abs(P[top] - P[top[0]]) > preferences.TIE_TOL))
+    return CheckResult(
+        CHAPTER, "prop-experiments-tie-rules",
+        f"matrices in both classes with ties allowed ({both}), plus tie-free matrices classified differently by the "
+        f"two rules ({disagree} of {tie_free}), plus strongly transitive matrices (ties allowed) whose unbeaten "
+        f"responses have different rows ({top_rows_differ} of {top_classes}), over {len(matrices)} matrices "
+        f"(HelpSteer construction, LLMFAO triangles, random)",
+        measured=both + disagree + top_rows_differ, expected=0, tolerance=0, against="independent algorithm",
+        details={"matrices": len(matrices), "tie_free": tie_free, "top_classes": top_classes},
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from prefalign import dynamics, ipo, preferences, simplex
+from prefalign import dynamics, ipo, preferences, simplex, statistics
+from prefalign.dynamics import bifurcation
 from prefalign.checks import CheckResult, log_uniform, register
 
 CHAPTER = "oscillation"
@@ -223,4 +225,241 @@ def hedge_kl_increment(seed: int = DEFAULT_SEED, fast: bool = False, a: float = 
         f"max |ΔKL_t − Jensen gap_t| / (1 + KL), {n} runs × {T} rounds at α = 1",
         measured=float(np.max(np.abs(np.diff(kl, axis=-1) - gap) / scale)), expected=0.0, tolerance=1e-12,
         details=details,
+    )
+
+
+# --------------------------------------------------------------------------- beyond linear stability
+
+UNSTABLE_SIZES = tuple(range(3, 9))
+"""Numbers of responses K of the random cyclic matrices in the non-convergence check."""
+UNSTABLE_MATRICES = 12
+"""Random problems per K with an unstable fixed point (and as many inside the contraction region); a quarter when fast."""
+UNSTABLE_STARTS = 40
+"""Random starting policies per problem (Dirichlet(1/2), many near the boundary); a quarter when fast."""
+UNSTABLE_ROUNDS = 2000
+"""Rounds per run (a quarter when fast); the last :data:`UNSTABLE_WINDOW` rounds are inspected."""
+UNSTABLE_WINDOW = 100
+"""Rounds at the end of each run over which the largest distance to the fixed point is taken."""
+UNSTABLE_RHO = (1.05, 1.5)
+"""Unstable problems have the spectral radius at their fixed point in this range (near the threshold,
+where a run comes closest to converging)."""
+CONTRACTION_Q = 0.9
+"""Control problems have contraction constant ``α + βλ‖A‖₂/2`` at most this (so ``q^{rounds}`` is negligible)."""
+CONVERGED = 1e-6
+"""A run has converged when its policy stays within this distance (centred logits) of the fixed point."""
+
+
+def _unstable_problems(K: int, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """``n`` random problems with a random cyclic ``K x K`` matrix and an unstable fixed point (ρ in UNSTABLE_RHO):
+    α ~ U(0.05, 0.95), λ ~ U(0.5, 1], β log-uniform on [1, 100], Dirichlet(1) reference and offline sampler,
+    drawn in batches until ``n`` are unstable."""
+    found: list[dict[str, np.ndarray]] = []
+    while sum(len(f["alpha"]) for f in found) < n:
+        m = 4 * n
+        d = {"P": np.stack([preferences.random_cyclic(K, rng) for _ in range(m)]), "alpha": rng.uniform(0.05, 0.95, m),
+             "beta": log_uniform(rng, 1.0, 100.0, m), "lam": rng.uniform(0.5, 1.0, m),
+             "ref": rng.dirichlet(np.ones(K), size=m), "pi0": rng.dirichlet(np.ones(K), size=m)}
+        star = dynamics.fixed_point(d["P"], **round_args(d))
+        rho = dynamics.spectral_radius(star, d["P"], alpha=d["alpha"], beta=d["beta"], lam=d["lam"])
+        keep = (rho >= UNSTABLE_RHO[0]) & (rho <= UNSTABLE_RHO[1])
+        found.append({**{k: v[keep] for k, v in d.items()}, "star": star[keep], "rho": rho[keep]})
+    return {k: np.concatenate([f[k] for f in found])[:n] for k in found[0]}
+
+
+def _contracting_problems(K: int, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """``n`` random problems with a random cyclic ``K x K`` matrix inside the contraction region: α ~ U(0, 0.8),
+    q ~ U(α, CONTRACTION_Q], β chosen so that ``α + βλ‖A‖₂/2 = q``."""
+    d = {"P": np.stack([preferences.random_cyclic(K, rng) for _ in range(n)]), "alpha": rng.uniform(0.0, 0.8, n),
+         "lam": rng.uniform(0.5, 1.0, n), "ref": rng.dirichlet(np.ones(K), size=n), "pi0": rng.dirichlet(np.ones(K), size=n)}
+    q = rng.uniform(d["alpha"], CONTRACTION_Q)
+    d["beta"] = 2.0 * (q - d["alpha"]) / (d["lam"] * np.linalg.norm(preferences.skew(d["P"]), 2, axis=(-2, -1)))
+    d["star"] = dynamics.fixed_point(d["P"], **round_args(d))
+    d["rho"] = dynamics.spectral_radius(d["star"], d["P"], alpha=d["alpha"], beta=d["beta"], lam=d["lam"])
+    return d
+
+
+def _late_distance(d: dict[str, np.ndarray], starts: np.ndarray, rounds: int, window: int) -> np.ndarray:
+    """For every (start, problem): the largest distance to the fixed point over the last ``window`` rounds, (S, n)."""
+    args = round_args(d)
+    log_pi = dynamics.simulate(d["P"], init=starts, steps=rounds - window, record="last", **args).final_log_pi
+    late = dynamics.logit_distance(log_pi, d["star"])
+    for _ in range(window):  # round by round in log space: late policies may have entries below 1e-308
+        log_pi = dynamics.mrs_ipo_step(log_pi, d["P"], **args)
+        late = np.maximum(late, dynamics.logit_distance(log_pi, d["star"]))
+    return late
+
+
+@functools.lru_cache(maxsize=2)
+def instability_runs(seed: int, fast: bool) -> pd.DataFrame:
+    """Runs from many random starts on random cyclic problems, unstable (ρ in UNSTABLE_RHO) or contracting:
+    one row per run with K, kind, ρ, and the largest distance to the fixed point over the final window."""
+    rng = np.random.default_rng([seed, 20])
+    n = max(UNSTABLE_MATRICES // 4, 1) if fast else UNSTABLE_MATRICES
+    S = max(UNSTABLE_STARTS // 4, 1) if fast else UNSTABLE_STARTS
+    rounds = UNSTABLE_ROUNDS // 4 if fast else UNSTABLE_ROUNDS
+    rows = []
+    for K in UNSTABLE_SIZES:
+        for kind, problems in (("unstable", _unstable_problems), ("contracting", _contracting_problems)):
+            d = problems(K, n, rng)
+            starts = rng.dirichlet(np.full(K, 0.5), size=(S, n)) + 1e-9
+            late = _late_distance(d, starts / starts.sum(axis=-1, keepdims=True), rounds, UNSTABLE_WINDOW)
+            rows.append(pd.DataFrame({"K": K, "kind": kind, "problem": np.tile(np.arange(n), S),
+                                      "rho": np.tile(d["rho"], S), "late_distance": late.ravel()}))
+    details = pd.concat(rows, ignore_index=True)
+    details.attrs.update(rounds=rounds, starts=S, problems=n)
+    return details
+
+
+@register(CHAPTER)
+def unstable_runs_never_converge(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``thm-osc-unstable``: where the fixed point has ρ > 1 almost no start converges; none of the random starts may."""
+    runs = instability_runs(seed, fast)
+    unstable = runs[runs["kind"] == "unstable"]
+    return CheckResult(
+        CHAPTER, "thm-osc-unstable",
+        f"min over {len(unstable)} runs ({runs.attrs['starts']} random starts × random cyclic "
+        f"problems with {UNSTABLE_RHO[0]:g} ≤ ρ ≤ {UNSTABLE_RHO[1]:g}, K = {UNSTABLE_SIZES[0]}..{UNSTABLE_SIZES[-1]}) of the largest distance "
+        f"to the Newton fixed point over the last {UNSTABLE_WINDOW} of {runs.attrs['rounds']} rounds",
+        measured=float(unstable["late_distance"].min()), expected=CONVERGED, tolerance=0.0, relation="at_least",
+        against="simulation vs theorem", details=runs,
+    )
+
+
+@register(CHAPTER)
+def contracting_runs_converge(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """Control for ``thm-osc-unstable``: the same detector finds every run converged inside the contraction region."""
+    runs = instability_runs(seed, fast)
+    contracting = runs[runs["kind"] == "contracting"]
+    return CheckResult(
+        CHAPTER, "thm-stab-contraction",
+        f"max over {len(contracting)} runs (random starts × random cyclic problems with α + βλ‖A‖₂/2 ≤ {CONTRACTION_Q:g}) "
+        f"of the largest distance to the Newton fixed point over the last {UNSTABLE_WINDOW} of {runs.attrs['rounds']} rounds",
+        measured=float(contracting["late_distance"].max()), expected=CONVERGED, tolerance=0.0, relation="at_most",
+        against="simulation vs theorem", details=runs,
+    )
+
+
+# --------------------------------------------------------------------------- the Neimark–Sacker bifurcation on P_a
+
+NS_ALPHAS = (0.0, 0.3, 0.6, 0.9)
+"""Reference weights α at which the invariant curve beyond the threshold is simulated."""
+NS_EXCESS = (1e-3, 3e-3, 1e-2, 3e-2)
+"""Distances ρ − 1 beyond the threshold at which it is simulated."""
+NS_ROUNDS = 20.0
+"""Each run lasts NS_ROUNDS / (ρ − 1) rounds (the curve attracts at rate about 2(ρ − 1) per round); the
+second half is measured."""
+NS_AMPLITUDE_TOL = 0.005
+"""Relative tolerance on the RMS radius at the smallest ρ − 1 (the normal form is exact to O(ρ − 1))."""
+NS_SLOPE_TOL = 0.01
+"""Tolerance on the log–log slope ½ of the RMS radius against ρ − 1."""
+
+
+@register(CHAPTER)
+def lyapunov_coefficient_closed_form(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``thm-osc-neimark-sacker``: Kuznetsov's formula, evaluated numerically at the threshold of ``P_a``
+    (eigenvectors, linear solves, the softmax forms), against the hand-derived ``ℓ₁ = -(1 - α²)/4``."""
+    margins = (0.1, 0.25, 0.4, 0.5)
+    alphas = np.linspace(0.0, 0.95, 5 if fast else 20)
+    rows = []
+    for a in margins:
+        for alpha in alphas:
+            ns = bifurcation.neimark_sacker(preferences.cyclic(a), alpha=float(alpha),
+                                            beta=float(dynamics.oscillation_boundary(a, alpha)), lam=1.0)
+            rows.append({"a": a, "alpha": alpha, "modulus": ns.modulus, "angle": ns.angle, "lyapunov": ns.lyapunov,
+                         "closed_form": float(bifurcation.cycle_lyapunov_coefficient(alpha))})
+    details = pd.DataFrame(rows)
+    return CheckResult(
+        CHAPTER, "thm-osc-neimark-sacker",
+        f"max |ℓ₁ (Kuznetsov's formula, numerical) − (−(1 − α²)/4)| at the threshold of P_a, "
+        f"a ∈ {{{', '.join(f'{m:g}' for m in margins)}}}, {len(alphas)} values of α in [0, 0.95]",
+        measured=float(np.max(np.abs(details["lyapunov"] - details["closed_form"]))), expected=0.0, tolerance=1e-12,
+        against="closed form vs solver", details=details,
+    )
+
+
+@register(CHAPTER)
+def round_derivatives_match_finite_differences(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """The second and third derivative forms of the round (used by the normal form) against mixed central
+    differences of the round, on random problems and directions in ``1^⊥``."""
+    rng = np.random.default_rng([seed, 21])
+    per_K = 5 if fast else 40
+    worst = 0.0
+    for K in range(3, 7):
+        d = random_batch(K, per_K, rng)
+        for n in range(per_K):
+            lp = np.log(d["pi"][n])
+            P, beta, lam = d["P"][n], float(d["beta"][n]), float(d["lam"][n])
+            args = {"alpha": float(d["alpha"][n]), "beta": beta, "lam": lam, "ref": d["ref"][n], "pi0": d["pi0"][n]}
+            h, k, l = (v - v.mean() for v in rng.normal(size=(3, K)))
+
+            def F(x: np.ndarray) -> np.ndarray:
+                out = dynamics.mrs_ipo_step(lp + x - logsumexp(lp + x), P, **args)
+                return out - out.mean()
+
+            e2, e3 = 1e-3, 2e-3
+            second = sum(s * t * F(e2 * (s * h + t * k)) for s in (1, -1) for t in (1, -1)) / (4 * e2**2)
+            third = sum(s * t * u * F(e3 * (s * h + t * k + u * l))
+                        for s in (1, -1) for t in (1, -1) for u in (1, -1)) / (8 * e3**3)
+            B = bifurcation.round_second(lp, P, h, k, beta=beta, lam=lam)
+            C = bifurcation.round_third(lp, P, h, k, l, beta=beta, lam=lam)
+            worst = max(worst, float(np.max(np.abs(second - B)) / (1 + np.max(np.abs(B)))),
+                        float(np.max(np.abs(third - C)) / (1 + np.max(np.abs(C)))))
+    return CheckResult(
+        CHAPTER, "thm-osc-neimark-sacker",
+        f"max relative |D²G[h,k] − βλΠA D²σ[h,k]| and |D³G[h,k,l] − βλΠA D³σ[h,k,l]| (4- and 8-point central "
+        f"differences of the round), {4 * per_K} random problems, K = 3..6",
+        measured=worst, expected=0.0, tolerance=1e-4, against="finite differences",
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def circle_runs(a: float = CYCLE_A) -> pd.DataFrame:
+    """Runs on ``P_a`` just beyond the threshold (α in NS_ALPHAS, ρ − 1 in NS_EXCESS, λ = 1): the RMS
+    radius of the second half of each run in centred logits, and the normal form's prediction."""
+    P = preferences.cyclic(a)
+    alphas = np.array(NS_ALPHAS)
+    rows = []
+    for excess in NS_EXCESS:
+        rho = 1.0 + excess
+        signal = np.sqrt(3.0 * (rho**2 - alphas**2)) / a
+        predicted = bifurcation.circle_rms_radius(rho, bifurcation.cycle_lyapunov_coefficient(alphas))
+        y0 = predicted[:, None] * np.array([1.0, -1.0, 0.0]) / np.sqrt(2.0)  # start on the predicted circle
+        init = np.exp(y0 - logsumexp(y0, axis=-1, keepdims=True))
+        steps = int(np.ceil(NS_ROUNDS / excess))
+        run = dynamics.simulate(P, alpha=alphas, beta=signal, lam=1.0, init=init, steps=steps)
+        y = run.log_pi[:, steps // 2:, :]
+        y = y - y.mean(axis=-1, keepdims=True)
+        rms = np.sqrt(np.mean(np.sum(y**2, axis=-1), axis=-1))
+        rows.append(pd.DataFrame({"alpha": alphas, "excess": excess, "signal": signal, "rounds": steps,
+                                  "rms_radius": rms, "predicted": predicted}))
+    return pd.concat(rows, ignore_index=True)
+
+
+@register(CHAPTER)
+def circle_amplitude_matches_normal_form(seed: int = DEFAULT_SEED, fast: bool = False, a: float = CYCLE_A) -> CheckResult:
+    """``thm-osc-neimark-sacker``: the simulated RMS radius just beyond the threshold against
+    ``√(8(ρ − 1)/(1 − α²))``, at the smallest ρ − 1. ``seed`` and ``fast`` are unused (the runs are short)."""
+    runs = circle_runs(a)
+    near = runs[runs["excess"] == min(NS_EXCESS)]
+    return CheckResult(
+        CHAPTER, "thm-osc-neimark-sacker",
+        f"max over α ∈ {{{', '.join(f'{x:g}' for x in NS_ALPHAS)}}} of |simulated RMS radius / √(8(ρ−1)/(1−α²)) − 1| "
+        f"on P_a (a = {a:g}) at ρ − 1 = {min(NS_EXCESS):g}",
+        measured=float(np.max(np.abs(near["rms_radius"] / near["predicted"] - 1.0))), expected=0.0,
+        tolerance=NS_AMPLITUDE_TOL, against="simulation vs theorem", details=runs,
+    )
+
+
+@register(CHAPTER)
+def circle_amplitude_slope(seed: int = DEFAULT_SEED, fast: bool = False, a: float = CYCLE_A) -> CheckResult:
+    """``thm-osc-neimark-sacker``: the simulated RMS radius grows like (ρ − 1)^½ (log–log slope, worst α)."""
+    runs = circle_runs(a)
+    slopes = [statistics.loglog_slope(g["excess"].to_numpy(), g["rms_radius"].to_numpy())[0]
+              for _, g in runs.groupby("alpha")]
+    worst = float(slopes[int(np.argmax(np.abs(np.array(slopes) - 0.5)))])
+    return CheckResult(
+        CHAPTER, "thm-osc-neimark-sacker",
+        f"log–log slope of the simulated RMS radius against ρ − 1 ∈ [{min(NS_EXCESS):g}, {max(NS_EXCESS):g}] on P_a "
+        f"(a = {a:g}), the α in {{{', '.join(f'{x:g}' for x in NS_ALPHAS)}}} farthest from ½",
+        measured=worst, expected=0.5, tolerance=NS_SLOPE_TOL, against="simulation vs theorem", details=runs,
     )

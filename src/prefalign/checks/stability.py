@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
+from scipy.special import expit, logsumexp
 
 from prefalign import dynamics, preferences, simplex
 from prefalign.checks import CheckResult, log_uniform, register
@@ -250,4 +253,220 @@ def entropy_phase_diagram(seed: int = DEFAULT_SEED, fast: bool = False, grid_n: 
         CHAPTER, "cor-stab-kappa",
         f"max |H(π_T) − H(π*(κ))| over the {int(converged.sum())} of {n * n} grid runs that converged ({T} rounds)",
         measured=float(gap[converged].max()), expected=0.0, tolerance=1e-9, details=details,
+    )
+
+
+# --------------------------------------------------------------------------- local stability is not global stability
+
+COEXISTENCE_LOGITS = ((0, -1, 1, 0), (1, 0, -1, 0), (-1, 1, 0, -3), (0, 0, 3, 0))
+"""Score differences ``L`` of the coexistence example ``P = σ(L)``: each entry is a Bradley–Terry entry on an
+integer score difference, as in the HelpSteer construction (it is one of the synthetic HelpSteer-like
+matrices of the experiments chapter). Responses 1 ▷ 3 ▷ 2 ▷ 1 form a cycle; 4 ties with 1 and 2 and beats 3."""
+COEXISTENCE_ALPHA = 0.2
+"""Reference weight α of the coexistence example (α > 0: the round is a local diffeomorphism)."""
+COEXISTENCE_SIGNAL = 50.0
+"""Signal strength βλ (λ = 1) of the coexistence example."""
+COEXISTENCE_PERIOD = 5
+"""Period of the attracting orbit that coexists with the stable fixed point."""
+COEXISTENCE_RHO_MAX = 0.9
+"""The certificate requires both spectral radii (fixed point, orbit's monodromy) to be at most this."""
+COEXISTENCE_STARTS = 2000
+"""Random starting policies (Dirichlet(1)) whose fate is classified (a tenth when fast)."""
+COEXISTENCE_ROUNDS = 2000
+"""Rounds per run when classifying fates."""
+ATTRACTED = 1e-8
+"""A run has reached an attractor when its last policy is within this distance (centred logits) of it."""
+BASIN_MIN_SHARE = 0.05
+"""Each of the two attractors must attract at least this share of the random starts."""
+
+
+def coexistence_matrix() -> np.ndarray:
+    """The coexistence example ``P = σ(COEXISTENCE_LOGITS)``."""
+    return expit(np.array(COEXISTENCE_LOGITS, dtype=float))
+
+
+def _coexistence_args() -> dict[str, float]:
+    return {"alpha": COEXISTENCE_ALPHA, "beta": COEXISTENCE_SIGNAL, "lam": 1.0}
+
+
+@functools.lru_cache(maxsize=1)
+def coexistence_attractors() -> dict:
+    """The two attractors of the example: the Newton fixed point and the periodic orbit found by Newton on
+    the COEXISTENCE_PERIOD-th iterate, started from the policy reached after 50 rounds from uniform (a rough
+    guess; Newton never sees the long simulation the checks compare with)."""
+    P, args = coexistence_matrix(), _coexistence_args()
+    star = dynamics.fixed_point(P, **args)
+    guess = dynamics.simulate(P, steps=50, record="last", **args).final_log_pi
+    orbit = dynamics.periodic_orbit(P, guess, COEXISTENCE_PERIOD, **args)
+    return {"P": P, "star": star, "orbit": orbit,
+            "rho_star": float(dynamics.spectral_radius(star, P, **args))}
+
+
+def _difference_jacobian(F, log_pi: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central differences of a map of log-policies, in the coordinates :func:`prefalign.dynamics.perp_basis`."""
+    Q = dynamics.perp_basis(log_pi.shape[-1])
+
+    def G(w: np.ndarray) -> np.ndarray:
+        z = log_pi + Q @ w
+        return Q.T @ F(z - logsumexp(z))
+
+    return np.stack([(G(h * e) - G(-h * e)) / (2 * h) for e in np.eye(Q.shape[1])], axis=1)
+
+
+@register(CHAPTER)
+def coexistence_certificate(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``prop-stab-coexistence``: the spectral radii of the round at the fixed point and of the
+    COEXISTENCE_PERIOD-fold round at a point of the orbit, both by central differences of the round (not by
+    the Jacobian formula), are below 1. ``seed`` and ``fast`` are unused."""
+    att = coexistence_attractors()
+    P, args = att["P"], _coexistence_args()
+
+    def step(lp: np.ndarray) -> np.ndarray:
+        return dynamics.mrs_ipo_step(lp, P, **args)
+
+    def iterate(lp: np.ndarray) -> np.ndarray:
+        for _ in range(COEXISTENCE_PERIOD):
+            lp = step(lp)
+        return lp
+
+    rho_star = float(np.abs(np.linalg.eigvals(_difference_jacobian(step, att["star"]))).max())
+    rho_orbit = float(np.abs(np.linalg.eigvals(_difference_jacobian(iterate, att["orbit"].log_pi[0]))).max())
+    return CheckResult(
+        CHAPTER, "prop-stab-coexistence",
+        f"max(ρ(DG) at the fixed point = {rho_star:.3g}, ρ(DG^{COEXISTENCE_PERIOD}) at the periodic orbit = "
+        f"{rho_orbit:.3g}), both by central differences of the round (α = {COEXISTENCE_ALPHA:g}, βλ = {COEXISTENCE_SIGNAL:g})",
+        measured=max(rho_star, rho_orbit), expected=COEXISTENCE_RHO_MAX, tolerance=0.0, relation="at_most",
+        against="finite differences", details={"rho_star": rho_star, "rho_orbit": rho_orbit, **att},
+    )
+
+
+@register(CHAPTER)
+def coexistence_orbit_matches_simulation(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``prop-stab-coexistence``: Newton's periodic orbit against the last rounds of a long simulated run
+    from another start (a different algorithm: plain iteration of the round)."""
+    att = coexistence_attractors()
+    run = dynamics.simulate(att["P"], init=[0.1, 0.2, 0.3, 0.4], steps=COEXISTENCE_ROUNDS, **_coexistence_args())
+    late = run.log_pi[-2 * COEXISTENCE_PERIOD:]
+    return CheckResult(
+        CHAPTER, "prop-stab-coexistence",
+        f"max distance (centred logits) from the last {2 * COEXISTENCE_PERIOD} of {COEXISTENCE_ROUNDS} simulated rounds "
+        f"to Newton's period-{COEXISTENCE_PERIOD} orbit (Newton residual {att['orbit'].residual:.1e})",
+        measured=float(att["orbit"].distance(late).max()), expected=0.0, tolerance=1e-9,
+        against="independent algorithm", details={"orbit": att["orbit"], "run": run},
+    )
+
+
+@register(CHAPTER)
+def coexistence_basins(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``prop-stab-coexistence``: shares of random starts that end at the fixed point and at the periodic
+    orbit; the smaller share must be at least BASIN_MIN_SHARE (both basins are large)."""
+    att = coexistence_attractors()
+    rng = np.random.default_rng([seed, 30])
+    n = COEXISTENCE_STARTS // 10 if fast else COEXISTENCE_STARTS
+    starts = rng.dirichlet(np.ones(4), size=n)
+    run = dynamics.simulate(att["P"], init=starts, steps=COEXISTENCE_ROUNDS, record="last", **_coexistence_args())
+    to_star = dynamics.logit_distance(run.final_log_pi, att["star"]) <= ATTRACTED
+    to_orbit = att["orbit"].distance(run.final_log_pi) <= ATTRACTED
+    shares = {"fixed point": float(to_star.mean()), "orbit": float(to_orbit.mean()),
+              "neither": float(np.mean(~to_star & ~to_orbit)), "starts": n}
+    return CheckResult(
+        CHAPTER, "prop-stab-coexistence",
+        f"min(share of {n} random starts ending at the fixed point = {shares['fixed point']:.3f}, at the orbit = "
+        f"{shares['orbit']:.3f}) after {COEXISTENCE_ROUNDS} rounds (neither: {shares['neither']:.3f})",
+        measured=min(shares["fixed point"], shares["orbit"]), expected=BASIN_MIN_SHARE, tolerance=0.0,
+        relation="at_least", against="simulation vs theorem", details=shares,
+    )
+
+
+CYCLE_MARGINS = (0.1, 0.3, 0.5)
+"""Margins ``a`` of ``P_a`` on which the conjecture "convergence iff ρ(uniform) < 1" is tested."""
+CYCLE_RHO = (0.3, 0.98)
+"""Range of ρ(uniform) of the tested settings (all locally stable)."""
+CYCLE_GRID = (25, 15)
+"""Values of α (in [0, 0.99]) and of ρ per margin (a third of each when fast)."""
+CONJECTURE_STARTS = 30
+"""Random starts per setting in the conjecture tests (Dirichlet(0.3), many near the boundary; a fifth when fast)."""
+CONJECTURE_ROUNDS = 3000
+"""Rounds per run in the conjecture tests (with ρ ≤ 0.98 the local decay is below 1e-20)."""
+CONVERGED = 1e-6
+"""A run has converged when its last policy is within this distance (centred logits) of the fixed point."""
+
+
+@register(CHAPTER)
+def conjecture_cycle_global_convergence(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``conj-stab-cycle``: on ``P_a`` (uniform π_ref and π_0) every start converges when ρ(uniform) < 1.
+    Measured: the number of runs that end farther than CONVERGED from uniform."""
+    rng = np.random.default_rng([seed, 31])
+    n_alpha, n_rho = (max(g // 3, 2) for g in CYCLE_GRID) if fast else CYCLE_GRID
+    S = CONJECTURE_STARTS // 5 if fast else CONJECTURE_STARTS
+    alpha, rho = np.meshgrid(np.linspace(0.0, 0.99, n_alpha), np.linspace(*CYCLE_RHO, n_rho), indexing="ij")
+    keep = rho > alpha + 0.01
+    alpha, rho = alpha[keep], rho[keep]
+    failures, runs, worst = 0, 0, 0.0
+    for a in CYCLE_MARGINS:
+        signal = np.sqrt(3.0 * (rho**2 - alpha**2)) / a
+        starts = rng.dirichlet(np.full(3, 0.3), size=(S, alpha.size)) + 1e-12
+        run = dynamics.simulate(preferences.cyclic(a), alpha=alpha, beta=signal, lam=1.0, steps=CONJECTURE_ROUNDS,
+                                init=starts / starts.sum(axis=-1, keepdims=True), record="last")
+        distance = dynamics.logit_distance(run.final_log_pi, np.log(simplex.uniform(3)))
+        failures += int(np.sum(distance > CONVERGED))
+        runs += distance.size
+        worst = max(worst, float(distance.max()))
+    return CheckResult(
+        CHAPTER, "conj-stab-cycle",
+        f"runs that do not converge to uniform, of {runs} ({S} random starts × {alpha.size} settings with "
+        f"ρ(uniform) ∈ [{CYCLE_RHO[0]:g}, {CYCLE_RHO[1]:g}] × a ∈ {{{', '.join(f'{m:g}' for m in CYCLE_MARGINS)}}}, "
+        f"{CONJECTURE_ROUNDS} rounds); largest final distance {worst:.1e}",
+        measured=failures, expected=0, tolerance=0, against="brute force",
+        details={"runs": runs, "worst": worst, "settings": alpha.size * len(CYCLE_MARGINS), "starts": S},
+    )
+
+
+REGION_SIZES = tuple(range(3, 9))
+"""Numbers of responses of the random problems testing the conjecture α² + (βλ‖A‖₂/2)² < 1 ⇒ convergence."""
+REGION_PROBLEMS = 30
+"""Random problems per K (half general, half cyclic; a fifth when fast)."""
+REGION_S_MAX = 0.98
+"""The problems have ``α² + (βλ‖A‖₂/2)²`` drawn up to this value, and ``α + βλ‖A‖₂/2 ≥ 1`` (outside the
+contraction region, where the theorem already applies)."""
+
+
+@register(CHAPTER)
+def conjecture_quadratic_region(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``conj-stab-region``: for every P, ``α² + (βλ‖A‖₂/2)² < 1`` implies convergence from every start.
+    Measured: the number of runs that end farther than CONVERGED from the Newton fixed point."""
+    rng = np.random.default_rng([seed, 32])
+    n = max(REGION_PROBLEMS // 5, 2) if fast else REGION_PROBLEMS
+    S = CONJECTURE_STARTS // 5 if fast else CONJECTURE_STARTS
+    failures, runs, worst = 0, 0, 0.0
+    for K in REGION_SIZES:
+        P = np.stack([preferences.random_cyclic(K, rng) if i % 2 else preferences.random_preference_matrix(K, rng)
+                      for i in range(n)])
+        alpha = rng.uniform(0.05, 0.95, n)
+        s = rng.uniform(alpha**2 + (1 - alpha) ** 2, REGION_S_MAX)
+        lam = rng.uniform(0.3, 1.0, n)
+        beta = 2.0 * np.sqrt(s - alpha**2) / (lam * np.linalg.norm(preferences.skew(P), 2, axis=(-2, -1)))
+        args = {"alpha": alpha, "beta": beta, "lam": lam, "ref": rng.dirichlet(np.ones(K), size=n),
+                "pi0": rng.dirichlet(np.ones(K), size=n)}
+        starts = rng.dirichlet(np.full(K, 0.3), size=(S, n))
+        edge = np.zeros((S // 2, n, K))  # near the points ½(e_i + e_j), where ‖C(π)‖₂ = ½ is attained
+        i, j = rng.integers(0, K, (2, S // 2, n))
+        j = np.where(j == i, (i + 1) % K, j)
+        np.put_along_axis(edge, i[..., None], 0.5, axis=-1)
+        np.put_along_axis(edge, j[..., None], 0.5, axis=-1)
+        starts[: S // 2] = 0.99 * edge + 0.01 * starts[: S // 2]
+        starts = starts + 1e-12
+        run = dynamics.simulate(P, init=starts / starts.sum(axis=-1, keepdims=True), steps=CONJECTURE_ROUNDS,
+                                record="last", **args)
+        distance = dynamics.logit_distance(run.final_log_pi, dynamics.fixed_point(P, **args))
+        failures += int(np.sum(distance > CONVERGED))
+        runs += distance.size
+        worst = max(worst, float(distance.max()))
+    return CheckResult(
+        CHAPTER, "conj-stab-region",
+        f"runs that do not converge to the Newton fixed point, of {runs} ({S} starts, half near ½(e_i + e_j), × "
+        f"{n} random problems per K = {REGION_SIZES[0]}..{REGION_SIZES[-1]} with α + βλ‖A‖₂/2 ≥ 1 and "
+        f"α² + (βλ‖A‖₂/2)² ≤ {REGION_S_MAX:g}, {CONJECTURE_ROUNDS} rounds); largest final distance {worst:.1e}",
+        measured=failures, expected=0, tolerance=0, against="brute force",
+        details={"runs": runs, "worst": worst, "problems": n * len(REGION_SIZES), "starts": S},
     )

@@ -5,7 +5,9 @@ NVIDIA HelpSteer (v1) scores each response to a prompt on five attributes, integ
 a matrix over ``k = 4`` of its responses: for each pair ``{i, j}`` one attribute ``a`` is drawn
 uniformly at random, and ``P[i, j] = σ(s_i,a − s_j,a)`` (a Bradley–Terry entry on that attribute,
 :func:`prefalign.preferences.bradley_terry`). Different attributes for different pairs can close
-majority cycles. Each matrix is then classified with :func:`prefalign.preferences.structure`.
+majority cycles. Each matrix is then classified under two rules (:data:`prefalign.preferences.TIE_RULES`):
+the book's strict rule (:func:`prefalign.preferences.structure`, where a tie ``P[i, j] = ½`` breaks strong
+transitivity) and the paper's rule with ties allowed (:func:`prefalign.preferences.structure_under`).
 
 HelpSteer itself is not shipped (and cannot be downloaded at build time): :func:`read_helpsteer`
 reads the file a user obtained from the dataset's public page; :func:`synthetic_helpsteer`
@@ -177,21 +179,30 @@ class HelpSteerMatrices:
     rows: np.ndarray
     prompt: np.ndarray
     structure: np.ndarray
+    structure_ties: np.ndarray
     synthetic: bool
     report: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.P.shape[0])
 
-    def counts(self) -> dict[str, int]:
-        """Number of matrices in each class of :data:`prefalign.preferences.STRUCTURES`."""
-        return {s: int(np.sum(self.structure == s)) for s in preferences.STRUCTURES}
+    def _labels(self, rule: str) -> np.ndarray:
+        if rule not in preferences.TIE_RULES:
+            raise ValueError(f"rule must be one of {list(preferences.TIE_RULES)}, got {rule!r}")
+        return self.structure if rule == "strict" else self.structure_ties
 
-    def select(self, kind: str) -> np.ndarray:
-        """The matrices of one class (``"cyclic"``, ``"strongly transitive"`` or ``"neither"``), ``(m, k, k)``."""
+    def counts(self, rule: str = "strict") -> dict[str, int]:
+        """Number of matrices in each class of :data:`prefalign.preferences.STRUCTURES` under ``rule``
+        (``"strict"`` or ``"ties allowed"``)."""
+        labels = self._labels(rule)
+        return {s: int(np.sum(labels == s)) for s in preferences.STRUCTURES}
+
+    def select(self, kind: str, rule: str = "strict") -> np.ndarray:
+        """The matrices of one class (``"cyclic"``, ``"strongly transitive"`` or ``"neither"``) under
+        ``rule`` (``"strict"`` or ``"ties allowed"``), ``(m, k, k)``."""
         if kind not in preferences.STRUCTURES:
             raise ValueError(f"kind must be one of {list(preferences.STRUCTURES)}, got {kind!r}")
-        return self.P[self.structure == kind]
+        return self.P[self._labels(rule) == kind]
 
 
 def helpsteer_matrices(data: str | os.PathLike | pd.DataFrame, k: int = 4, *,
@@ -232,6 +243,7 @@ def helpsteer_matrices(data: str | os.PathLike | pd.DataFrame, k: int = 4, *,
     attribute[:, iu[1], iu[0]] = draws
     P = pair_matrices(scores.astype(float), np.where(attribute < 0, 0, attribute)) if n else np.zeros((0, k, k))
     structure = preferences.structure(P) if n else np.array([], dtype=str)
+    structure_ties = preferences.structure_under(P, "ties allowed") if n else np.array([], dtype=str)
     prompts = frame["prompt"].to_numpy()[rows[:, 0]] if n else np.array([], dtype=object)
     report = {
         "rows": len(frame), "prompts": len(groups), "matrices": n,
@@ -241,4 +253,4 @@ def helpsteer_matrices(data: str | os.PathLike | pd.DataFrame, k: int = 4, *,
     if report["rows"] != n * k + skipped_rows + unused_rows:
         raise AssertionError("row accounting failed: every input row must be used, skipped or unused")
     return HelpSteerMatrices(k=k, P=P, scores=scores, attribute=attribute, rows=rows, prompt=prompts,
-                             structure=structure, synthetic=synthetic, report=report)
+                             structure=structure, structure_ties=structure_ties, synthetic=synthetic, report=report)

@@ -28,7 +28,12 @@ Modules, one concept each:
 * :mod:`~prefalign.dynamics.fixed_points` — the unique fixed point for α < 1 (:func:`fixed_point`, :func:`kappa`);
 * :mod:`~prefalign.dynamics.linearisation` — Jacobians and their spectra on ``1^⊥``;
 * :mod:`~prefalign.dynamics.criteria` — closed-form thresholds and bounds;
-* :mod:`~prefalign.dynamics.metrics` — distances, cycle strength, rotation and period.
+* :mod:`~prefalign.dynamics.metrics` — distances, cycle strength, rotation and period;
+* :mod:`~prefalign.dynamics.periodic` — periodic orbits by Newton on an iterate, their multipliers
+  (:func:`periodic_orbit`);
+* :mod:`~prefalign.dynamics.bifurcation` — the round's second and third derivatives and the first
+  Lyapunov coefficient of its Neimark–Sacker bifurcation (imported as a module:
+  ``from prefalign.dynamics import bifurcation``).
 
 Everything public is re-exported here, so ``dynamics.simulate`` and ``dynamics.jacobian`` are the
 names the chapters use.
@@ -44,11 +49,12 @@ from prefalign.dynamics.engine import (
 from prefalign.dynamics.fixed_points import fixed_point, kappa
 from prefalign.dynamics.linearisation import jacobian, perp_basis, quotient_jacobian, skew_spectrum, spectral_radius
 from prefalign.dynamics.metrics import cycle_strength, logit_distance, period, rotation_angle
+from prefalign.dynamics.periodic import PeriodicOrbit, periodic_orbit
 from prefalign.dynamics.problem import Method
 
 __all__ = [
     "Method", "Record", "Trajectory", "collapse_bound", "contraction_bound", "cycle_strength", "dpo_bradley_terry",
     "entropy_monotone_ratio", "fixed_point", "jacobian", "kappa", "logit_distance", "mrs_dpo_step", "mrs_ipo_step",
-    "oscillation_boundary", "oscillation_threshold", "period", "perp_basis", "quotient_jacobian", "rotation_angle",
+    "oscillation_boundary", "oscillation_threshold", "period", "PeriodicOrbit", "periodic_orbit", "perp_basis", "quotient_jacobian", "rotation_angle",
     "round_inputs", "simulate", "skew_spectrum", "spectral_radius", "uniform_rotation_angle", "uniform_spectral_radius",
 ]
