@@ -85,8 +85,6 @@ _HALVINGS = 60
 _LEVENBERG = 1e-6
 _FLOOR = 1e-13
 """The regularisation ``τ_i = 1e-6 max|G| + 1e-13 J_ii`` added to the diagonal of the Newton system."""
-_LOCKSTEP_SHARE = 8
-"""A block's Newton iterations run vectorised over all its problems while at least one in this many still runs."""
 _MAX_STEP = 4.0
 """Largest change of a score in one Newton step: beyond a few units σ is flat, and a longer step
 can land where ``σ'`` underflows and Newton's next step is useless."""
@@ -346,16 +344,16 @@ def _fit_batch(P: np.ndarray, p_index: np.ndarray, mu: np.ndarray, starts: np.nd
 
 @njit(**JIT)
 def _evaluate_block(x: np.ndarray, NM: np.ndarray, target: np.ndarray, S: np.ndarray, slope: np.ndarray,
-                    G: np.ndarray, merit: np.ndarray) -> None:
-    """:func:`_evaluate` for a block of problems along the last axis (``x`` (K, B), ``NM`` (K, K, B), ...),
-    the same operations in the same order for each problem, vectorised across problems."""
-    K, B = x.shape
+                    G: np.ndarray, merit: np.ndarray, nb: int) -> None:
+    """:func:`_evaluate` for the first ``nb`` problems of a block stored along the last axis (``x`` (K, B),
+    ``NM`` (K, K, B), ...), the same operations in the same order for each problem, vectorised across problems."""
+    K = x.shape[0]
     for i in range(K):
-        for b in range(B):
+        for b in range(nb):
             S[i, i, b] = 0.5
             slope[i, i, b] = 0.0
         for j in range(i + 1, K):
-            for b in range(B):
+            for b in range(nb):
                 d = x[i, b] - x[j, b]
                 e = exp(-abs(d))
                 big = 1.0 / (1.0 + e)
@@ -365,42 +363,43 @@ def _evaluate_block(x: np.ndarray, NM: np.ndarray, target: np.ndarray, S: np.nda
                 S[j, i, b] = small if d >= 0.0 else big
                 slope[i, j, b] = big * small
                 slope[j, i, b] = big * small
-    for b in range(B):
+    for b in range(nb):
         merit[b] = 0.0
     for i in range(K):
-        for b in range(B):
+        for b in range(nb):
             G[i, b] = NM[i, 0, b] * S[i, 0, b]
         for j in range(1, K):
-            for b in range(B):
+            for b in range(nb):
                 G[i, b] += NM[i, j, b] * S[i, j, b]
-        for b in range(B):
+        for b in range(nb):
             G[i, b] -= target[i, b]
             merit[b] += G[i, b] * G[i, b]
 
 
 @njit(**JIT)
 def _newton_step_block(G: np.ndarray, slope: np.ndarray, NM: np.ndarray, ground: np.ndarray, J: np.ndarray,
-                       step: np.ndarray, largest: np.ndarray) -> None:
-    """:func:`_newton_step` for a block of problems along the last axis, vectorised across problems."""
-    K, B = G.shape
-    for b in range(B):
+                       step: np.ndarray, largest: np.ndarray, f: np.ndarray, nb: int) -> None:
+    """:func:`_newton_step` for the first ``nb`` problems of a block stored along the last axis, vectorised across
+    problems (every loop over problems innermost; ``f`` (B,) is scratch)."""
+    K = G.shape[0]
+    for b in range(nb):
         largest[b] = 0.0
     for i in range(K):
-        for b in range(B):
+        for b in range(nb):
             largest[b] = max(largest[b], abs(G[i, b]))
     for i in range(K):
-        for b in range(B):
+        for b in range(nb):
             J[i, i, b] = 0.0  # the running sum of the row, until it becomes the diagonal
         for j in range(K):
-            for b in range(B):
+            for b in range(nb):
                 w = slope[i, j, b] * NM[i, j, b]
                 if j != i:
                     J[i, j, b] = -w
                 J[i, i, b] += w
-        for b in range(B):
+        for b in range(nb):
             J[i, i, b] = J[i, i, b] * (1.0 + _FLOOR) + _LEVENBERG * largest[b]
             step[i, b] = -G[i, b]
-    for b in range(B):
+    for b in range(nb):
         g = ground[b]
         for j in range(K):
             J[g, j, b] = 0.0
@@ -408,129 +407,247 @@ def _newton_step_block(G: np.ndarray, slope: np.ndarray, NM: np.ndarray, ground:
         step[g, b] = 0.0
     for p in range(K - 1):
         for r in range(p + 1, K):
-            for b in range(B):
-                f = J[r, p, b] / J[p, p, b]
-                for c in range(p + 1, K):
-                    J[r, c, b] -= f * J[p, c, b]
-                step[r, b] -= f * step[p, b]
+            for b in range(nb):
+                f[b] = J[r, p, b] / J[p, p, b]
+            for c in range(p + 1, K):
+                for b in range(nb):
+                    J[r, c, b] -= f[b] * J[p, c, b]
+            for b in range(nb):
+                step[r, b] -= f[b] * step[p, b]
     for p in range(K - 1, -1, -1):
-        for b in range(B):
-            if p + 1 < K:
-                acc = J[p, p + 1, b] * step[p + 1, b]
-                for c in range(p + 2, K):
-                    acc += J[p, c, b] * step[c, b]
-                step[p, b] -= acc
+        if p + 1 < K:
+            for b in range(nb):
+                f[b] = J[p, p + 1, b] * step[p + 1, b]
+            for c in range(p + 2, K):
+                for b in range(nb):
+                    f[b] += J[p, c, b] * step[c, b]
+            for b in range(nb):
+                step[p, b] -= f[b]
+        for b in range(nb):
             step[p, b] /= J[p, p, b]
+
+
+@njit(**JIT)
+def _max_abs(G: np.ndarray, out: np.ndarray, nb: int) -> None:
+    """``out[b] = max_i |G[i, b]|`` (the residual of :func:`_residual`) for the first ``nb`` columns."""
+    for b in range(nb):
+        out[b] = 0.0
+    for i in range(G.shape[0]):
+        for b in range(nb):
+            out[b] = max(out[b], abs(G[i, b]))
+
+
+@njit(**JIT)
+def _take(mask: np.ndarray, x: np.ndarray, G: np.ndarray, merit: np.ndarray, slope: np.ndarray, x_to: np.ndarray,
+          G_to: np.ndarray, merit_to: np.ndarray, slope_to: np.ndarray, nb: int) -> None:
+    """Where ``mask[b]`` (``b < nb``), copy the point ``x[:, b]`` with its ``G``, ``‖G‖²`` and ``σ'`` into the ``_to`` arrays."""
+    K = x.shape[0]
+    for i in range(K):
+        for b in range(nb):
+            if mask[b]:
+                x_to[i, b] = x[i, b]
+                G_to[i, b] = G[i, b]
+        for j in range(K):
+            for b in range(nb):
+                if mask[b]:
+                    slope_to[i, j, b] = slope[i, j, b]
+    for b in range(nb):
+        if mask[b]:
+            merit_to[b] = merit[b]
+
+
+@njit(**JIT)
+def _finish_columns(x: np.ndarray, cx: np.ndarray, G: np.ndarray, NM: np.ndarray, slope: np.ndarray, target: np.ndarray,
+                    cmu: np.ndarray, merit: np.ndarray, ground: np.ndarray, cap: np.ndarray, steps: np.ndarray,
+                    index: np.ndarray, residual: np.ndarray, done: np.ndarray, nb: int, tol: float) -> int:
+    """The bookkeeping of :func:`_solve_block_in` after a Newton step: the columns ``c < nb`` that are
+    finished (residual ``max|G| <= tol``, or solved alone: ``done[c]`` False) write their scores to
+    ``x[:, index[c]]``; the others move, in order, to the front. Returns how many still run."""
+    K = cx.shape[0]
+    _max_abs(G, residual, nb)
+    keep = 0
+    for c in range(nb):
+        if done[c] and residual[c] > tol:
+            if keep != c:
+                for i in range(K):
+                    for j in range(K):
+                        NM[i, j, keep] = NM[i, j, c]
+                        slope[i, j, keep] = slope[i, j, c]
+                    cx[i, keep], G[i, keep], target[i, keep], cmu[i, keep] = cx[i, c], G[i, c], target[i, c], cmu[i, c]
+                merit[keep], ground[keep], cap[keep], steps[keep], index[keep] = merit[c], ground[c], cap[c], steps[c], index[c]
+            keep += 1
+        else:
+            for i in range(K):
+                x[i, index[c]] = cx[i, c]
+    return keep
+
+
+@njit(**JIT)
+def _block_workspace(K: int, B: int) -> tuple:
+    """Scratch arrays of :func:`_solve_block_in` for blocks of up to ``B`` problems with ``K`` responses,
+    allocated once per block of trajectories (not once per round)."""
+    return (np.empty((6, K, K, B)), np.empty((7, K, B)), np.empty((6, B)), np.empty((3, B), dtype=np.int64),
+            np.empty((2, B), dtype=np.bool_), np.empty((5, K, K)), np.empty((5, K)), np.empty((2, K, K)), np.empty((3, K)))
 
 
 @njit(**JIT)
 def _solve_block(P: np.ndarray, p_index: np.ndarray, mu: np.ndarray, x: np.ndarray, warm: bool, tol: float,
                  max_iter: int) -> tuple[int, int, float]:
-    """:func:`_solve` for a block of problems ``b`` (``P[p_index[b]]``, ``mu[:, b]``), scores into ``x``
+    """:func:`_solve_block_in` for the problems ``P[p_index[b]]``, ``mu[:, b]``, with its own scratch arrays."""
+    K, B = mu.shape
+    PB, N = np.empty((K, K, B)), np.empty((K, K, B))
+    _block_matrices(P, p_index, PB, N)
+    return _solve_block_in(PB, N, mu, x, warm, tol, max_iter, _block_workspace(K, B))
+
+
+@njit(**JIT)
+def _block_matrices(P: np.ndarray, p_index: np.ndarray, PB: np.ndarray, N: np.ndarray) -> None:
+    """``PB[:, :, b] = P[p_index[b]]`` and ``N[:, :, b] = P + Pᵀ`` of it: a block's matrices, response-first."""
+    K, B = PB.shape[0], PB.shape[2]
+    for i in range(K):
+        for j in range(K):
+            for b in range(B):
+                m = p_index[b]
+                PB[i, j, b] = P[m, i, j]
+                N[i, j, b] = P[m, i, j] + P[m, j, i]
+
+
+@njit(**JIT)
+def _solve_block_in(PB: np.ndarray, N: np.ndarray, mu: np.ndarray, x: np.ndarray, warm: bool, tol: float,
+                    max_iter: int, work: tuple) -> tuple[int, int, float]:
+    """:func:`_solve` for a block of problems ``b`` (``P = PB[:, :, b]``, ``N = P + Pᵀ = N[:, :, b]``,
+    ``mu[:, b]``; :func:`_block_matrices`), scores into ``x``
     (K, B), which holds the warm starts when ``warm`` (candidates: ``x[:, b]``, then the default start)
-    and is ignored otherwise (the default start alone). Every problem's result is bit for bit that
-    of :func:`_solve`: the candidates and the Newton steps whose whole (capped) step passes the
-    ``‖G‖²`` test are computed for the whole block at once, vectorised; a problem whose step needs
-    the loss or a halving continues alone in :func:`_newton` from where it is, and so do the last
-    ones still running once they are fewer than one in :data:`_LOCKSTEP_SHARE`. Returns (0, 0, 0) or,
-    for the first failed problem, (failure code, problem, residual).
+    and is ignored otherwise (the default start alone); ``work`` is :func:`_block_workspace`.
+
+    Every problem's result is bit for bit that of :func:`_solve`. The warm starts are evaluated for
+    the whole block at once, vectorised; the problems they do not solve to ``tol`` (at a fixed point
+    of the dynamics, none) are moved to the front of the scratch arrays, and only for them is the
+    default start computed and the Newton iteration run, vectorised across the problems still
+    running, which are moved to the front again after every step (:func:`_finish_columns`). A
+    step taken whole is the step of :func:`_newton` whose whole (capped) step passes the ``‖G‖²``
+    test; a problem whose step fails it (the line search needs the loss or a halving) continues
+    alone in :func:`_newton` from where it is. Returns (0, 0, 0) or, for the first failed problem,
+    (failure code, problem, residual).
     """
     K, B = mu.shape
     if K == 1:
         x[0, :] = 0.0
         return 0, 0, 0.0
-    NM, target, ground = np.empty((K, K, B)), np.empty((K, B)), np.empty(B, dtype=np.int64)
-    S, slope, G, merit = np.empty((K, K, B)), np.empty((K, K, B)), np.empty((K, B)), np.empty(B)
-    S2, slope2, G2, merit2 = np.empty((K, K, B)), np.empty((K, K, B)), np.empty((K, B)), np.empty(B)
-    trial, step, J = np.empty((K, B)), np.empty((K, B)), np.empty((K, K, B))
-    largest, length, cap, steps, active = np.empty(B), np.empty(B), np.full(B, _MAX_STEP), np.zeros(B, dtype=np.int64), np.empty(B, dtype=np.bool_)
-    Pb, NMb, tb, mub, spare = np.empty((K, K)), np.empty((K, K)), np.empty(K), np.empty(K), np.empty(K)
-    M, v = np.empty((5, K, K)), np.empty((5, K))
-    # _setup and _start, vectorised across the block (the same operations in the same order)
+    cubes, rows, lines, ints, flags, M, v, mats, vecs = work
+    NM, S, slope, S2, slope2, J = cubes[0], cubes[1], cubes[2], cubes[3], cubes[4], cubes[5]
+    target, G, G2, trial, step, cx, cmu = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], rows[6]
+    merit, merit2, largest, length, cap, spare_line = lines[0], lines[1], lines[2], lines[3], lines[4], lines[5]
+    ground, steps, index = ints[0], ints[1], ints[2]
+    better, accept = flags[0], flags[1]
+    Pb, NMb = mats[0], mats[1]
+    tb, mub, spare = vecs[0], vecs[1], vecs[2]
+    # _setup, vectorised across the block (the same operations in the same order)
     for i in range(K):
         for j in range(K):
             for b in range(B):
-                m = p_index[b]
-                NM[i, j, b] = (P[m, i, j] + P[m, j, i]) * mu[j, b]
+                NM[i, j, b] = N[i, j, b] * mu[j, b]
         for b in range(B):
-            target[i, b] = P[p_index[b], i, 0] * mu[0, b]
+            target[i, b] = PB[i, 0, b] * mu[0, b]
         for j in range(1, K):
             for b in range(B):
-                target[i, b] += P[p_index[b], i, j] * mu[j, b]
-        for b in range(B):
-            step[i, b] = 4.0 * target[i, b]
+                target[i, b] += PB[i, j, b] * mu[j, b]
     for b in range(B):
         ground[b] = 0
     for k in range(1, K):
         for b in range(B):
             if mu[k, b] > mu[ground[b], b]:
                 ground[b] = k
-    for i in range(K):
-        for b in range(B):
-            trial[i, b] = 0.0
-        for j in range(K):
-            for b in range(B):
-                d = step[i, b] - step[j, b]
-                trial[i, b] += d * d * d * mu[j, b]
-        for b in range(B):
-            trial[i, b] = step[i, b] + trial[i, b] / 12.0
+    # the problems the warm start does not solve, moved to the front (columns 0..na-1; index[c] is the problem)
+    na = 0
     if warm:
-        _evaluate_block(x, NM, target, S, slope, G, merit)
-        _evaluate_block(trial, NM, target, S2, slope2, G2, merit2)
+        _evaluate_block(x, NM, target, S, slope, G, merit, B)
+        _max_abs(G, largest, B)
         for b in range(B):
-            if _residual(G[:, b]) > tol and merit2[b] < merit[b]:
-                x[:, b], G[:, b], merit[b] = trial[:, b], G2[:, b], merit2[b]
-                slope[:, :, b] = slope2[:, :, b]
+            if largest[b] > tol:
+                index[na] = b
+                na += 1
+        for c in range(na):
+            b = index[c]
+            if b != c:
+                for i in range(K):
+                    for j in range(K):
+                        NM[i, j, c] = NM[i, j, b]
+                        slope[i, j, c] = slope[i, j, b]
+                    target[i, c], G[i, c] = target[i, b], G[i, b]
+                merit[c], ground[c] = merit[b], ground[b]
     else:
-        x[:, :] = trial
-        _evaluate_block(x, NM, target, S, slope, G, merit)
-    for b in range(B):
-        active[b] = _residual(G[:, b]) > tol
-    alone = np.zeros(B, dtype=np.bool_)
-    while active.any():
-        if active.sum() * _LOCKSTEP_SHARE < B:  # too few left to vectorise over: each goes on alone
-            alone |= active
-            break
         for b in range(B):
-            if active[b] and steps[b] == max_iter:
-                return -1, b, _residual(G[:, b])
-        _newton_step_block(G, slope, NM, ground, J, step, largest)
-        for b in range(B):
-            longest = 0.0
-            for i in range(K):
-                longest = max(longest, abs(step[i, b]))
-            largest[b] = longest
-            length[b] = cap[b] / max(longest, cap[b])
-            for i in range(K):
-                trial[i, b] = x[i, b] + length[b] * step[i, b]
-        _evaluate_block(trial, NM, target, S2, slope2, G2, merit2)
-        for b in range(B):
-            if not active[b]:
-                continue
-            if merit2[b] <= (1.0 - _ARMIJO * length[b]) * merit[b]:
-                steps[b] += 1
-                cap[b] = 2.0 * cap[b] if largest[b] > cap[b] else cap[b]
-                x[:, b], G[:, b], merit[b] = trial[:, b], G2[:, b], merit2[b]
-                slope[:, :, b] = slope2[:, :, b]
-                active[b] = _residual(G[:, b]) > tol
-            else:  # the whole step fails the ‖G‖² test: the line search needs the loss
-                alone[b] = True
-                active[b] = False
-    for b in range(B):
-        if not alone[b]:
-            continue
-        for k in range(K):
-            mub[k] = mu[k, b]
-            spare[k] = x[k, b]
-            v[0, k] = G[k, b]
-        M[1] = slope[:, :, b]
-        Pb[:, :] = P[p_index[b]]
-        NMb[:, :] = NM[:, :, b]
-        tb[:] = target[:, b]
-        code, residual = _newton(Pb, mub, spare, NMb, tb, ground[b], M, v, merit[b], tol, max_iter, cap[b], steps[b])
-        if code < 0:
-            return code, b, residual
-        x[:, b] = spare
+            index[b] = b
+        na = B
+    for k in range(K):
+        for c in range(na):
+            cmu[k, c] = mu[k, index[c]]
+            cx[k, c] = x[k, index[c]]
+    for c in range(na):
+        cap[c] = _MAX_STEP
+        steps[c] = 0
+    # the default start (_start), vectorised across them
+    for i in range(K):
+        for c in range(na):
+            step[i, c] = 4.0 * target[i, c]
+    for i in range(K):
+        for c in range(na):
+            trial[i, c] = 0.0
+        for j in range(K):
+            for c in range(na):
+                d = step[i, c] - step[j, c]
+                trial[i, c] += d * d * d * cmu[j, c]
+        for c in range(na):
+            trial[i, c] = step[i, c] + trial[i, c] / 12.0
+    if warm:
+        _evaluate_block(trial, NM, target, S2, slope2, G2, merit2, na)
+        for c in range(na):
+            better[c] = merit2[c] < merit[c]
+        _take(better, trial, G2, merit2, slope2, cx, G, merit, slope, na)
+    else:
+        cx[:, :na] = trial[:, :na]
+        _evaluate_block(cx, NM, target, S, slope, G, merit, na)
+    # Newton, vectorised across the columns 0..na-1 still running, compacted as problems finish
+    accept[:na] = True
+    na = _finish_columns(x, cx, G, NM, slope, target, cmu, merit, ground, cap, steps, index, largest, accept, na, tol)
+    while na:
+        for c in range(na):
+            if steps[c] == max_iter:
+                return -1, index[c], _residual(G[:, c])
+        _newton_step_block(G, slope, NM, ground, J, step, largest, spare_line, na)
+        _max_abs(step, largest, na)
+        for c in range(na):
+            length[c] = cap[c] / max(largest[c], cap[c])
+        for i in range(K):
+            for c in range(na):
+                trial[i, c] = cx[i, c] + length[c] * step[i, c]
+        _evaluate_block(trial, NM, target, S2, slope2, G2, merit2, na)
+        for c in range(na):
+            accept[c] = merit2[c] <= (1.0 - _ARMIJO * length[c]) * merit[c]
+            if accept[c]:
+                steps[c] += 1
+                cap[c] = 2.0 * cap[c] if largest[c] > cap[c] else cap[c]
+        _take(accept, trial, G2, merit2, slope2, cx, G, merit, slope, na)
+        for c in range(na):
+            if not accept[c]:  # the whole step fails the ‖G‖² test: the line search needs the loss, alone
+                for k in range(K):
+                    mub[k] = cmu[k, c]
+                    spare[k] = cx[k, c]
+                    v[0, k] = G[k, c]
+                    tb[k] = target[k, c]
+                    for j in range(K):
+                        M[1, k, j] = slope[k, j, c]
+                        Pb[k, j] = PB[k, j, index[c]]
+                        NMb[k, j] = NM[k, j, c]
+                code, residual = _newton(Pb, mub, spare, NMb, tb, ground[c], M, v, merit[c], tol, max_iter, cap[c],
+                                         steps[c])
+                if code < 0:
+                    return code, index[c], residual
+                for k in range(K):
+                    cx[k, c] = spare[k]
+        na = _finish_columns(x, cx, G, NM, slope, target, cmu, merit, ground, cap, steps, index, largest, accept, na,
+                             tol)
     for b in range(B):
         mean = 0.0
         for i in range(K):
@@ -710,11 +827,14 @@ def _advance(kind: int, P: np.ndarray, p_index: np.ndarray, alpha: np.ndarray, b
             L[k, b] = log_init[s, k] - start_max
     _normalise(L, pi, total)
     shared = P.shape[0] == 1
-    PB = np.empty((K, K, 0 if shared or kind != IPO else B))
-    if PB.shape[2]:
+    dpo = kind == DPO
+    PB, N = np.empty((K, K, 0 if shared and not dpo else B)), np.empty((K, K, B if dpo else 0))
+    if dpo:
+        _block_matrices(P, p_index[b0:b1], PB, N)
+    elif PB.shape[2]:
         for b in range(B):
             PB[:, :, b] = P[p_index[b0 + b]]
-    p_block = p_index[b0:b1]
+    work = _block_workspace(K, B if dpo else 0)
     on_policy = True
     for b in range(B):
         on_policy = on_policy and lm[b] == 1.0
@@ -728,7 +848,7 @@ def _advance(kind: int, P: np.ndarray, p_index: np.ndarray, alpha: np.ndarray, b
             if kind == IPO:
                 _ipo_scores(P, PB, mu, score)
             else:
-                code, where, residual = _solve_block(P, p_block, mu, score, t > 1, tol, max_iter)
+                code, where, residual = _solve_block_in(PB, N, mu, score, t > 1, tol, max_iter, work)
                 if code < 0:
                     return t, b0 + where, code, residual
             _finish(a, be, L, anchor, score, L2, pi2, total2, top)
