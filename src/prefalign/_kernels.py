@@ -771,18 +771,25 @@ def _finish(alpha: np.ndarray, beta: np.ndarray, L: np.ndarray, anchor: np.ndarr
     """``L_out = z - max z`` with ``z = α L + (1-α) log π_ref + β scores`` (``anchor`` holds
     ``(1-α) log π_ref``), then ``pi_out = softmax(L_out)``."""
     K, B = L.shape
-    for k in range(K):
-        for b in range(B):
-            L_out[k, b] = alpha[b] * L[k, b] + anchor[k, b] + beta[b] * scores[k, b]
     for b in range(B):
+        L_out[0, b] = alpha[b] * L[0, b] + anchor[0, b] + beta[b] * scores[0, b]
         top[b] = L_out[0, b]
     for k in range(1, K):
         for b in range(B):
+            L_out[k, b] = alpha[b] * L[k, b] + anchor[k, b] + beta[b] * scores[k, b]
             top[b] = max(top[b], L_out[k, b])
-    for k in range(K):
+    for b in range(B):  # _normalise, fused with the shift
+        L_out[0, b] -= top[b]
+        pi_out[0, b] = exp(L_out[0, b])
+        total_out[b] = pi_out[0, b]
+    for k in range(1, K):
         for b in range(B):
             L_out[k, b] -= top[b]
-    _normalise(L_out, pi_out, total_out)
+            pi_out[k, b] = exp(L_out[k, b])
+            total_out[b] += pi_out[k, b]
+    for k in range(K):
+        for b in range(B):
+            pi_out[k, b] /= total_out[b]
 
 
 @njit(**JIT)

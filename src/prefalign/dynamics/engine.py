@@ -12,6 +12,7 @@ compiled kernel, is measured by ``benchmarks/dynamics_grid.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -48,17 +49,27 @@ class Trajectory:
     t : (n_recorded,) the recorded rounds (always ending with the last round, ``steps``).
     cycle_strength : (...) mean over responses of the variance over rounds ``burn_in..steps`` of
         ``π_t,i``, computed online (equal to :func:`cycle_strength` of the full trajectory).
-    entropy : (...) entropy of the last policy, in nats (:func:`prefalign.simplex.entropy_from_log`).
-    last_move : (...) :func:`logit_distance` between the last two policies (0 at a fixed point).
+    previous_log_pi : (..., K) the log-policy of round ``steps - 1``, the one before the last.
     burn_in : the first round counted in ``cycle_strength``.
+
+    ``entropy`` and ``last_move`` are computed from the last two policies when first read.
     """
 
     log_pi: np.ndarray
     t: np.ndarray
     cycle_strength: np.ndarray
-    entropy: np.ndarray
-    last_move: np.ndarray
+    previous_log_pi: np.ndarray
     burn_in: int
+
+    @cached_property
+    def entropy(self) -> np.ndarray:
+        """(...) entropy of the last policy, in nats (:func:`prefalign.simplex.entropy_from_log`)."""
+        return simplex.entropy_from_log(self.final_log_pi)
+
+    @cached_property
+    def last_move(self) -> np.ndarray:
+        """(...) :func:`logit_distance` between the last two policies (0 at a fixed point)."""
+        return logit_distance(self.final_log_pi, self.previous_log_pi)
 
     @property
     def pi(self) -> np.ndarray:
@@ -141,9 +152,11 @@ def _indexed(x: np.ndarray, core: int, shape: tuple[int, ...]) -> tuple[np.ndarr
     """The distinct entries of ``x`` (batch axes, then ``core`` trailing axes) as ``(m,) + core shape``,
     and for each of the ``prod(shape)`` trajectories (``x``'s batch broadcast to ``shape``) the index of its entry."""
     core_shape = x.shape[x.ndim - core:]
-    values = np.array(x.reshape((-1,) + core_shape), dtype=float, order="C")
+    values = np.ascontiguousarray(x.reshape((-1,) + core_shape), dtype=float)
+    if values.shape[0] == 1:  # one entry for the whole batch (the common case): no broadcasting needed
+        return values, np.zeros(int(np.prod(shape, dtype=np.int64)), dtype=np.int64)
     index = np.broadcast_to(np.arange(values.shape[0]).reshape(x.shape[:x.ndim - core]), shape)
-    return values, np.array(index.reshape(-1), dtype=np.int64, order="C")
+    return values, np.ascontiguousarray(index.reshape(-1), dtype=np.int64)
 
 
 def _run(prob: Problem, log_init: np.ndarray, steps: int, times: np.ndarray, burn: int,
@@ -155,6 +168,8 @@ def _run(prob: Problem, log_init: np.ndarray, steps: int, times: np.ndarray, bur
     n = int(np.prod(shape, dtype=np.int64))
 
     def per_trajectory(x: np.ndarray) -> np.ndarray:
+        if x.shape == shape:
+            return np.ascontiguousarray(x, dtype=float).reshape(n)
         return np.array(np.broadcast_to(x, shape), dtype=float, order="C").reshape(n)
 
     out, previous, strength = np.empty((n, len(times), K)), np.empty((n, K)), np.empty(n)
@@ -178,10 +193,8 @@ def _simulate(prob: Problem, log_init: np.ndarray, steps: int, record: Record, b
         raise ValueError(f"burn_in must be <= steps = {steps}, got {burn}")
     times = _record_times(steps, record)
     out, previous, strength = _run(prob, log_init, steps, times, burn, kind)
-    final = out[:, -1, :]
     shape, K = prob.shape, prob.K
-    return Trajectory(out.reshape(shape + (len(times), K)), times, strength.reshape(shape),
-                      simplex.entropy_from_log(final).reshape(shape), logit_distance(final, previous).reshape(shape),
+    return Trajectory(out.reshape(shape + (len(times), K)), times, strength.reshape(shape), previous.reshape(shape + (K,)),
                       burn)
 
 

@@ -232,11 +232,9 @@ def simulate_trained(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: Ar
             d = pi - mean
             mean += d / (t - burn + 1)
             m2 += d * (pi - mean)
-    final = out[:, -1, :]
     return dynamics.Trajectory(out.reshape(b.shape + (len(times), K)), times,
                                (m2.mean(axis=0) / (R - burn + 1)).reshape(b.shape),
-                               simplex.entropy_from_log(final).reshape(b.shape),
-                               dynamics.logit_distance(final, log_normalise(previous).T).reshape(b.shape), burn)
+                               log_normalise(previous).T.reshape(b.shape + (K,)), burn)
 
 
 def _record_times(rounds: int, record: str | int) -> np.ndarray:
