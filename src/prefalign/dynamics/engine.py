@@ -4,7 +4,7 @@ trajectories at once (see the package docstring of :mod:`prefalign.dynamics` for
 ``P`` may be a batch ``(..., K, K)`` and ``alpha``, ``beta``, ``lam`` arrays; all broadcast against
 each other. This module validates, flattens the batch (distinct parameter values plus an index per
 trajectory, nothing copied per trajectory but α, β, λ) and assembles the :class:`Trajectory`; the
-rounds and the loop over rounds are compiled (:mod:`prefalign._kernels`, whose engine section documents
+rounds and the loop over rounds are compiled (:mod:`prefalign._kernels.rounds`, whose comments document
 the round/loop split and the arithmetic). Where the time goes, and how it compares with a minimal
 compiled kernel, is measured by ``benchmarks/dynamics_grid.py``.
 """
