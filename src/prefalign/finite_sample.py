@@ -28,6 +28,7 @@ def estimate(P: ArrayLike, n: int, rng: np.random.Generator, size: tuple[int, ..
     ``P̂[i, j] = Binomial(n, P[i, j]) / n`` for ``i < j`` (independent across pairs and draws),
     ``P̂[j, i] = 1 - P̂[i, j]``, ``P̂[i, i] = 1/2``.
     """
+    rng = validation.generator(rng)
     Q = preferences.validate(P)
     n = validation.count(n, "n")
     K = Q.shape[-1]

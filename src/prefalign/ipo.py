@@ -30,12 +30,23 @@ def _require_full_support(mu: np.ndarray) -> None:
     problem.require_full_support(mu, hint=" - use ipo_optimum_on_support() for the answer on the support of mu")
 
 
-def log_optimum(P: np.ndarray, mu: np.ndarray, log_ref: np.ndarray, beta: ArrayLike) -> np.ndarray:
-    """``log π*`` with ``log π* = log π_ref + β P μ - logsumexp(·)``, for already validated inputs.
+def log_optimum(P: ArrayLike, mu: ArrayLike, log_ref: ArrayLike, beta: ArrayLike) -> np.ndarray:
+    """``log π*`` with ``log π* = log π_ref + β P μ - logsumexp(·)``, in log space (no underflow).
 
-    Shapes broadcast: ``P (..., K, K)``, ``mu (..., K)``, ``log_ref (..., K)``, ``beta (...)``.
-    This is the unchecked kernel behind :func:`ipo_optimum`; the dynamics reuse it each round.
+    Shapes broadcast: ``P (..., K, K)``, ``mu (..., K)`` (any support: this is the maximiser of
+    :func:`objective_maximiser`), ``log_ref (..., K)`` finite log-weights of the reference (a
+    constant added to them cancels in the normalisation), ``beta (...)`` > 0. Bad input raises
+    ``ValueError`` naming the argument.
     """
+    Q, m, _, b = problem.inputs(P, mu, None, beta)
+    lr = validation.finite_array(log_ref, "log_ref", ndim_min=1)
+    validation.same_size(Q.shape[-1], lr, "log_ref")
+    problem.broadcast(("P", Q.shape[:-2]), ("mu", m.shape[:-1]), ("log_ref", lr.shape[:-1]), ("beta", b.shape))
+    return _log_optimum(Q, m, lr, b)
+
+
+def _log_optimum(P: np.ndarray, mu: np.ndarray, log_ref: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """:func:`log_optimum` for validated inputs: the kernel behind :func:`ipo_optimum`."""
     z = log_ref + np.asarray(beta)[..., None] * np.einsum("...ij,...j->...i", P, mu)
     return z - logsumexp(z, axis=-1, keepdims=True)
 
@@ -55,7 +66,7 @@ def ipo_optimum(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None, beta:
     """
     Q, m, r, b = problem.inputs(P, mu, ref, beta)
     _require_full_support(m)
-    return np.exp(log_optimum(Q, m, np.log(r), b))
+    return np.exp(_log_optimum(Q, m, np.log(r), b))
 
 
 def objective_maximiser(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None, beta: ArrayLike = 1.0) -> np.ndarray:
@@ -67,7 +78,7 @@ def objective_maximiser(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = Non
     follows ``β (Pμ)_i`` on the unsampled responses too (the loss alone leaves them undetermined).
     """
     Q, m, r, b = problem.inputs(P, mu, ref, beta)
-    return np.exp(log_optimum(Q, m, np.log(r), b))
+    return np.exp(_log_optimum(Q, m, np.log(r), b))
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,7 @@ def sample_pairs(P: ArrayLike, mu: ArrayLike, n: int, rng: np.random.Generator) 
 
     Returns an int array of shape ``(n, 2)`` with rows ``(winner, loser)``.
     """
+    rng = validation.generator(rng)
     Q = preferences.validate(P)
     if Q.ndim != 2:
         raise ValueError(f"P must be a single K x K matrix here, got shape {Q.shape}")
@@ -170,7 +182,7 @@ def _pair_counts(pairs: ArrayLike, K: int) -> np.ndarray:
 
 def sampled_loss(pi: ArrayLike, pairs: ArrayLike, ref: ArrayLike | None = None, beta: float = 1.0) -> float:
     """IPO's empirical loss ``(1/n) Σ_{(w, l)} (h_π(w, l) - β/2)²`` over ``n`` (winner, loser) pairs."""
-    b = float(validation.positive(beta, "beta"))
+    b = validation.scalar(beta, "beta", validation.positive)
     p = validation.probability_vector(pi, "pi", positive=True)
     N = _pair_counts(pairs, p.shape[-1])
     r = _log_ratio(p, ref, p.shape[-1])
@@ -225,7 +237,7 @@ def sampled_optimum(pairs: ArrayLike, K: int, ref: ArrayLike | None = None, beta
     responses; otherwise a ``ValueError`` names a response that is cut off.
     """
     K = validation.count(K, "K")
-    b = float(validation.positive(beta, "beta"))
+    b = validation.scalar(beta, "beta", validation.positive)
     N = _pair_counts(pairs, K)
     reach = np.zeros(K, dtype=bool)
     reach[0] = True
@@ -271,7 +283,7 @@ class SmithLottery:
 
     def sampler(self, eps: float | None = None) -> np.ndarray:
         """``μ = (1-ε) q + ε u``; ``eps`` must lie in ``[0, eps_bound)``; ``None`` takes ``eps_bound / 2``."""
-        e = self.eps_bound / 2 if eps is None else float(validation.finite_array(eps, "eps"))
+        e = self.eps_bound / 2 if eps is None else validation.scalar(eps, "eps")
         if not 0.0 <= e < self.eps_bound:
             raise ValueError(
                 f"eps must lie in [0, {self.eps_bound:.6g}) for this P (beyond it a non-member of the Smith set can "

@@ -27,7 +27,18 @@ def inputs(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None, beta: ArrayLike
         r = validation.probability_vector(ref, "ref", positive=True)
         validation.same_size(K, r, "ref")
     b = validation.positive(beta, "beta")
+    broadcast(("P", Q.shape[:-2]), ("mu", m.shape[:-1]), ("ref", r.shape[:-1]), ("beta", b.shape))
     return Q, m, r, b
+
+
+def broadcast(*batch_shapes: tuple[str, tuple[int, ...]]) -> tuple[int, ...]:
+    """The common batch shape of named arguments (``(name, batch shape)`` pairs); ``ValueError``
+    naming them all if they do not broadcast."""
+    try:
+        return np.broadcast_shapes(*(shape for _, shape in batch_shapes))
+    except ValueError:
+        listed = ", ".join(f"{name} {shape}" for name, shape in batch_shapes)
+        raise ValueError(f"the batch shapes of the arguments must broadcast together; got {listed}") from None
 
 
 def require_full_support(mu: np.ndarray, hint: str = "") -> None:

@@ -103,8 +103,8 @@ def instability_onset(P: ArrayLike, alpha: float, low: float, high: float, *, rt
     Q = preferences.validate(P)
     if Q.ndim != 2:
         raise ValueError(f"P must be a single K x K matrix, got shape {Q.shape}")
-    a = float(validation.unit_interval(alpha, "alpha"))
-    lo, hi = float(validation.positive(low, "low")), float(validation.positive(high, "high"))
+    a = validation.scalar(alpha, "alpha", validation.unit_interval)
+    lo, hi = validation.scalar(low, "low", validation.positive), validation.scalar(high, "high", validation.positive)
 
     def excess(bl: float) -> float:
         fixed = dynamics.fixed_point(Q, alpha=a, beta=bl, lam=1.0)
@@ -112,4 +112,4 @@ def instability_onset(P: ArrayLike, alpha: float, low: float, high: float, *, rt
 
     if np.sign(excess(lo)) == np.sign(excess(hi)):
         raise ValueError(f"the spectral radius must cross 1 between low = {lo:g} and high = {hi:g} (alpha = {a:g})")
-    return float(brentq(excess, lo, hi, xtol=float(validation.positive(rtol, "rtol")) * lo))
+    return float(brentq(excess, lo, hi, xtol=validation.scalar(rtol, "rtol", validation.positive) * lo))

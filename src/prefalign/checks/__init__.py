@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterable, Literal
 import numpy as np
 import pandas as pd
 
+from prefalign import validation
+
 Relation = Literal["approx", "at_most", "at_least"]
 
 AGAINST = {
@@ -94,7 +96,11 @@ class Check:
 
 def log_uniform(rng: np.random.Generator, low: float, high: float, size: int | tuple[int, ...] | None = None):
     """``exp(U[log low, log high])``: draws spread evenly over orders of magnitude (a float when
-    ``size`` is None, else an array of that shape)."""
+    ``size`` is None, else an array of that shape). Requires ``0 < low < high``."""
+    rng = validation.generator(rng)
+    low, high = validation.scalar(low, "low"), validation.scalar(high, "high")
+    if not 0.0 < low < high:
+        raise ValueError(f"log_uniform needs 0 < low < high, got low = {low:g}, high = {high:g}")
     return np.exp(rng.uniform(np.log(low), np.log(high), size))
 
 

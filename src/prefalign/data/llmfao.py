@@ -211,5 +211,5 @@ def position_only_cyclic_share(tie_share: float) -> float:
     each pair is decided either way with probability ``(1 − p_T)/2``, and a triangle is cyclic iff
     its three pairs are decided and point round one of the two cycles: ``2 ((1 − p_T)/2)³``.
     """
-    p = float(validation.unit_interval(tie_share, "tie_share"))
+    p = validation.scalar(tie_share, "tie_share", validation.unit_interval)
     return (1.0 - p) ** 3 / 4.0

@@ -63,7 +63,7 @@ def round_second(log_pi: ArrayLike, P: ArrayLike, h: ArrayLike, k: ArrayLike, *,
     """The second derivative of the IPO round in centred logits at ``log π``: ``βλ Π A D²σ[h, k]`` (shape (K,))."""
     lp = validation.log_probability_vector(log_pi, "log_pi")
     A = preferences.skew(P)
-    out = float(validation.positive(beta, "beta")) * float(validation.unit_interval(lam, "lam")) * (
+    out = validation.scalar(beta, "beta", validation.positive) * validation.scalar(lam, "lam", validation.unit_interval) * (
         A @ softmax_second(np.exp(lp), h, k))
     return out - out.mean(axis=-1, keepdims=True)
 
@@ -73,7 +73,7 @@ def round_third(log_pi: ArrayLike, P: ArrayLike, h: ArrayLike, k: ArrayLike, l: 
     """The third derivative of the IPO round in centred logits at ``log π``: ``βλ Π A D³σ[h, k, l]`` (shape (K,))."""
     lp = validation.log_probability_vector(log_pi, "log_pi")
     A = preferences.skew(P)
-    out = float(validation.positive(beta, "beta")) * float(validation.unit_interval(lam, "lam")) * (
+    out = validation.scalar(beta, "beta", validation.positive) * validation.scalar(lam, "lam", validation.unit_interval) * (
         A @ softmax_third(np.exp(lp), h, k, l))
     return out - out.mean(axis=-1, keepdims=True)
 

@@ -81,7 +81,7 @@ def periodic_orbit(P: ArrayLike, start: ArrayLike, period: int, *, alpha: float,
     if lp.ndim != 1:
         raise ValueError(f"start must be one log-policy of shape (K,), got shape {lp.shape}")
     k = validation.count(period, "period")
-    tol = float(validation.positive(tol, "tol"))
+    tol = validation.scalar(tol, "tol", validation.positive)
     max_iter = validation.count(max_iter, "max_iter")
     args = {"alpha": alpha, "beta": beta, "lam": lam, "ref": ref, "pi0": pi0}
     basis = perp_basis(K)
