@@ -515,6 +515,7 @@ def structure_under(P: ArrayLike, rule: str) -> np.ndarray | str:
     gives ``"cyclic"`` iff :func:`has_strict_majority_cycle`, ``"strongly transitive"`` iff
     :func:`is_weakly_strongly_transitive`, ``"neither"`` otherwise (the two classes are disjoint: a
     strict-majority cycle violates the weak inequalities on some triple of it)."""
+    rule = validation.choice(rule, "rule", TIE_RULES)
     if rule == "strict":
         return structure(P)
     if rule != "ties allowed":

@@ -7,7 +7,9 @@ Nothing is clipped or dropped silently.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -180,3 +182,17 @@ def generator(rng: object, name: str = "rng") -> np.random.Generator:
     if rng < 0:
         raise ValueError(f"{name} as a seed must be >= 0, got {rng}")
     return np.random.default_rng(int(rng))
+
+
+def choice(x: object, name: str, options: tuple[str, ...] | list[str]) -> str:
+    """One of the strings ``options`` (anything else, arrays included, raises ``ValueError``)."""
+    if not isinstance(x, str) or x not in options:
+        raise ValueError(f"{name} must be one of {list(options)}, got {x!r}")
+    return x
+
+
+def path(x: object, name: str) -> Path:
+    """A file-system path given as ``str`` or ``os.PathLike`` (not checked for existence)."""
+    if isinstance(x, bool) or not isinstance(x, (str, os.PathLike)) or not str(x):
+        raise ValueError(f"{name} must be a path (a non-empty str or os.PathLike), got {type(x).__name__} {x!r}")
+    return Path(x)

@@ -131,8 +131,8 @@ def chapters() -> list[str]:
 def registered(chapter: str | None = None) -> list[Check]:
     """The registered checks of ``chapter`` (all chapters if ``None``), in registration order."""
     _load_all()
-    if chapter is not None and chapter not in _REGISTRY:
-        raise ValueError(f"chapter must be one of {sorted(_REGISTRY)}, got {chapter!r}")
+    if chapter is not None:
+        validation.choice(chapter, "chapter", sorted(_REGISTRY))
     names = [chapter] if chapter is not None else sorted(_REGISTRY)
     return [c for name in names for c in _REGISTRY[name].values()]
 

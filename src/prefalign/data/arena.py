@@ -42,6 +42,7 @@ def arena_pairs(pairs: str | os.PathLike | pd.DataFrame | None = None) -> pd.Dat
     elif isinstance(pairs, pd.DataFrame):
         frame = pairs.copy()
     else:
+        validation.path(pairs, "pairs")
         if not os.path.isfile(pairs):
             raise FileNotFoundError(f"pairs: no such file {os.fspath(pairs)!r}")
         frame = pd.read_csv(pairs)

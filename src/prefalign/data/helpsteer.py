@@ -42,9 +42,7 @@ SYNTHETIC_LOADINGS = (1.0, 1.0, 0.6, 0.4, 0.4)
 
 
 def _generator(seed: int | np.random.Generator) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(validation.count(seed, "seed", minimum=0))
+    return validation.generator(seed, "seed")
 
 
 def read_helpsteer(path: str | os.PathLike) -> pd.DataFrame:
@@ -54,7 +52,7 @@ def read_helpsteer(path: str | os.PathLike) -> pd.DataFrame:
     ``.parquet`` (needs ``pyarrow``), ``.csv``. A missing file raises ``FileNotFoundError``; an
     unknown suffix or an unreadable file ``ValueError``.
     """
-    p = Path(path)
+    p = validation.path(path, "path")
     if not p.is_file():
         raise FileNotFoundError(f"path: no HelpSteer file at {os.fspath(path)!r}")
     suffixes = [s.lower() for s in p.suffixes]
@@ -87,7 +85,7 @@ def validate_helpsteer(frame: pd.DataFrame) -> pd.DataFrame:
     naming the column, the row and the value.
     """
     if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame or a path, got {type(frame).__name__}")
+        raise ValueError(f"frame (data) must be a pandas DataFrame or a path, got {type(frame).__name__}")
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"data must have the HelpSteer columns {list(COLUMNS)}; missing {missing}")
@@ -217,7 +215,8 @@ def helpsteer_matrices(data: str | os.PathLike | pd.DataFrame, k: int = 4, *,
     is labelled ``synthetic`` iff the table came from :func:`synthetic_helpsteer` (its
     ``attrs["synthetic"]``); a file read from ``data`` never is.
     """
-    frame = read_helpsteer(data) if not isinstance(data, pd.DataFrame) else validate_helpsteer(data)
+    frame = (validate_helpsteer(data) if isinstance(data, pd.DataFrame)
+             else read_helpsteer(validation.path(data, "data")))
     synthetic = bool(isinstance(data, pd.DataFrame) and data.attrs.get("synthetic", False))
     k = validation.count(k, "k", minimum=2)
     rng = _generator(seed)

@@ -186,8 +186,7 @@ def llmfao(judge: str = "crowd", votes: str | os.PathLike | pd.DataFrame | None 
     columns ``prompt, model_x, model_y, winner``. Every vote is kept; a malformed one (unknown
     ``winner``, non-integer id, a response compared with itself) raises ``ValueError`` naming the row.
     """
-    if judge not in JUDGES:
-        raise ValueError(f"judge must be one of {list(JUDGES)}, got {judge!r}")
+    validation.choice(judge, "judge", list(JUDGES))
     if votes is None:
         with source_file("llmfao", JUDGES[judge]).open("r", encoding="utf-8") as fh:
             frame = pd.read_csv(fh)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from importlib.resources.abc import Traversable
 
+from prefalign import validation
+
 SOURCES = {
     "chatbot_arena": ("PROVENANCE.md", "arena_20240313_top22_pairwise.csv", "arena_20240313_heatmaps.json"),
     "llmfao": ("PROVENANCE.md", "LICENSE.CC-BY", "NOTICE.md", "README.upstream.md", "crowd-comparisons.csv",
@@ -20,10 +22,8 @@ def source_file(source: str, name: str) -> Traversable:
     Works from an installed package as well as from the source tree; open it with ``.open()`` or
     ``.read_text()``.
     """
-    if source not in SOURCES:
-        raise ValueError(f"source must be one of {sorted(SOURCES)}, got {source!r}")
-    if name not in SOURCES[source]:
-        raise ValueError(f"name must be one of the files shipped for {source}: {list(SOURCES[source])}, got {name!r}")
+    validation.choice(source, "source", sorted(SOURCES))
+    validation.choice(name, "name", list(SOURCES[source]))
     path = resources.files("prefalign.data").joinpath(source, name)
     if not path.is_file():
         raise FileNotFoundError(f"the packaged data file {source}/{name} is missing from this installation of prefalign")

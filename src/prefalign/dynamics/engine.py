@@ -129,6 +129,7 @@ def simulate(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
 
 def _kind(method: Method, prob: Problem) -> int:
     """The compiled round of ``method`` (validated); for DPO, after checking that every P has a finite optimum."""
+    method = validation.choice(method, "method", ("ipo", "dpo"))
     if method == "ipo":
         return _kernels.IPO
     if method == "dpo":

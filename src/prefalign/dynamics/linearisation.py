@@ -17,7 +17,8 @@ from prefalign.dynamics.problem import Method
 
 
 def covariance(pi: np.ndarray) -> np.ndarray:
-    """``C(π) = diag(π) - ππᵀ``, shape ``(..., K, K)``."""
+    """``C(π) = diag(π) - ππᵀ``, shape ``(..., K, K)``, for a probability vector (or batch) ``π``."""
+    pi = validation.probability_vector(pi, "pi")
     return pi[..., :, None] * np.eye(pi.shape[-1]) - pi[..., :, None] * pi[..., None, :]
 
 
