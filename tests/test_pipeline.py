@@ -70,10 +70,38 @@ def test_failure_names_chapter_and_cell_then_skips_what_succeeded(project):
     build.execute(project, jobs=2, log=logs.append)
     assert any("up to date  book/good.ipynb" in line for line in logs)
     assert any("executed    book/bad.ipynb" in line for line in logs)
+    assert not (project.failed / "bad.ipynb").exists()  # the old failed copy goes once the chapter passes
     timings = json.loads(project.timings.read_text())
     assert set(timings) == {"good", "bad"}
     executed = nbformat.read(project.stage / "book" / "good.ipynb", as_version=4)
     assert executed.cells[1].outputs[0]["text"] == "2\n"
+
+
+def test_key_hashes_the_content_of_files_parameters_name(project):
+    nb = project.root / "book" / "good.ipynb"
+    data = project.root / "book" / "data.jsonl"
+    data.write_text("{}\n")
+    before = build.inputs_key(project, nb, {"helpsteer_path": "data.jsonl"})
+    data.write_text("{}\n{}\n")
+    assert build.inputs_key(project, nb, {"helpsteer_path": "data.jsonl"}) != before
+
+
+def test_stderr_fails_the_chapter_at_the_source_cell_with_parameters(project):
+    """A warning in a chapter fails it; the cell index is the source notebook's, not the one
+    shifted by papermill's injected parameters cell; executed notebooks carry no timestamps."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("seed = 1"), nbformat.v4.new_code_cell("x = seed + 1"),
+                nbformat.v4.new_code_cell("import numpy as np\nnp.log(0.0)")]
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(nb, project.root / "book" / "bad.ipynb")
+    with pytest.raises(build.ChapterFailed) as err:
+        build.execute(project, jobs=1, params={"seed": 2}, log=lambda _: None)
+    message = str(err.value)
+    assert "book/bad.ipynb: cell 2 (In [" in message and "standard error" in message and "divide by zero" in message
+    good = nbformat.read(project.stage / "book" / "good.ipynb", as_version=4)
+    assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in good.cells)
+    assert not {"start_time", "end_time", "duration", "input_path", "output_path"} & set(good.metadata.get("papermill", {}))
 
 
 def test_stage_mirrors_pages_and_drops_stale_files(project):

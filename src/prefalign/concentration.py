@@ -120,6 +120,8 @@ def abel_terms(P: ArrayLike, i: int, j: int, mu_new: ArrayLike, mu: ArrayLike,
     old = validation.probability_vector(mu, "mu")
     validation.same_size(Q.shape[0], new, "mu_new")
     validation.same_size(Q.shape[0], old, "mu")
+    if new.ndim != 1 or old.ndim != 1:
+        raise ValueError(f"mu_new and mu must be single samplers of shape (K,), got {new.shape} and {old.shape}")
     b = validation.scalar(beta, "beta", validation.positive)
     D = np.cumsum(new[o] - old[o])[:-1]
     return b * D * (d[:-1] - d[1:])
@@ -171,7 +173,7 @@ def adjacent_shift(P: ArrayLike, mu_new: ArrayLike, mu: ArrayLike, order: ArrayL
     validation.same_size(Q.shape[0], old, "mu")
     if new.ndim != 1 or old.ndim != 1:
         raise ValueError(f"mu_new and mu must be single samplers of shape (K,), got {new.shape} and {old.shape}")
-    G = logit_gaps(Q, np.stack([new, old]), beta)
+    G = logit_gaps(Q, np.stack([new, old]), validation.scalar(beta, "beta", validation.positive))
     a = np.arange(Q.shape[0] - 1)
     change = G[0][o[a], o[a + 1]] - G[1][o[a], o[a + 1]]
     return AdjacentShift(shifted=np.cumsum(new[o] - old[o])[:-1], change=change)

@@ -335,8 +335,7 @@ def _log_ratio(pi: ArrayLike, ref: ArrayLike | None, K: int) -> np.ndarray:
 
 def _single(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None, beta: ArrayLike, name: str):
     Q, m, r, b = _inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or m.ndim != 1 or np.ndim(b) != 0:
-        raise ValueError(f"{name} takes a single K x K matrix P, a single sampler mu and a scalar beta")
+    problem.single(name, Q, m, r, b)
     return Q, m, r, float(b)
 
 
@@ -367,6 +366,8 @@ def reward_derivative(P: ArrayLike, mu: ArrayLike, beta: ArrayLike = 1.0) -> np.
     (scaling μ changes nothing). Inputs as :func:`implicit_reward`.
     """
     Q, m, _, b = _inputs(P, mu, None, beta)
+    if Q.shape[-1] == 1:  # one response: r* = 0 whatever μ
+        return np.zeros(np.broadcast_shapes(Q.shape[:-2], m.shape[:-1], b.shape) + (1, 1))
     r = implicit_reward(Q, m, b)
     x = r / b[..., None]
     S = expit(x[..., :, None] - x[..., None, :])

@@ -98,8 +98,7 @@ class SupportOptimum:
 def ipo_optimum_on_support(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None, beta: float = 1.0) -> SupportOptimum:
     """IPO's optimum for a sampler μ of any support (single ``K x K`` problem); see :class:`SupportOptimum`."""
     Q, m, r, b = problem.inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or np.ndim(b) != 0:
-        raise ValueError("ipo_optimum_on_support takes a single K x K matrix P and a scalar beta")
+    problem.single("ipo_optimum_on_support", Q, m, r, b)
     support = m > 0
     z = np.log(r[support]) + float(b) * (Q @ m)[support]
     pi = np.zeros_like(m)
@@ -126,9 +125,8 @@ def population_loss(pi: ArrayLike, P: ArrayLike, mu: ArrayLike, ref: ArrayLike |
     independent of π, to the expected :func:`sampled_loss` when pairs are drawn from ``μ ⊗ μ``
     and labelled by ``P``.
     """
-    Q, m, _, b = problem.inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or np.ndim(b) != 0:
-        raise ValueError("population_loss takes a single K x K matrix P and a scalar beta")
+    Q, m, r, b = problem.inputs(P, mu, ref, beta)
+    problem.single("population_loss", Q, m, r, b)
     r = _log_ratio(pi, ref, Q.shape[0])
     h = r[:, None] - r[None, :]
     return float(m @ (h - float(b) * (Q - 0.5)) ** 2 @ m)
@@ -140,10 +138,11 @@ def ipo_objective(pi: ArrayLike, P: ArrayLike, mu: ArrayLike, ref: ArrayLike | N
     Its maximiser is the closed form, and ``max J = (1/β) log Σ_i π_ref,i exp(β (Pμ)_i)``.
     """
     Q, m, r, b = problem.inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or np.ndim(b) != 0:
-        raise ValueError("ipo_objective takes a single K x K matrix P and a scalar beta")
+    problem.single("ipo_objective", Q, m, r, b)
     p = validation.probability_vector(pi, "pi")
     validation.same_size(Q.shape[0], p, "pi")
+    if p.ndim != 1:
+        raise ValueError(f"pi must be a single policy of shape (K,), got shape {p.shape}")
     on = p > 0
     kl = float(np.sum(p[on] * (np.log(p[on]) - np.log(r[on]))))
     return float(p @ Q @ m) - kl / float(b)
@@ -196,9 +195,8 @@ def expected_sampled_loss(pi: ArrayLike, P: ArrayLike, mu: ArrayLike, ref: Array
     ``Σ_{y,y'} μ_y μ_{y'} [P[y,y'] (h_π(y,y') - β/2)² + P[y',y] (h_π(y',y) - β/2)²]``, by enumeration
     of the pair and its label.
     """
-    Q, m, _, b = problem.inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or np.ndim(b) != 0:
-        raise ValueError("expected_sampled_loss takes a single K x K matrix P and a scalar beta")
+    Q, m, r_, b = problem.inputs(P, mu, ref, beta)
+    problem.single("expected_sampled_loss", Q, m, r_, b)
     r = _log_ratio(pi, ref, Q.shape[0])
     h = r[:, None] - r[None, :]
     half = float(b) / 2
@@ -219,8 +217,7 @@ def numerical_optimum(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None,
     For cross-checking :func:`ipo_optimum` only: slower and accurate to about 1e-7.
     """
     Q, m, r, b = problem.inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or np.ndim(b) != 0:
-        raise ValueError("numerical_optimum takes a single K x K matrix P and a scalar beta")
+    problem.single("numerical_optimum", Q, m, r, b)
     _require_full_support(m)
     target = float(b) * (Q - 0.5)
 

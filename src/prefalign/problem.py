@@ -49,3 +49,12 @@ def require_full_support(mu: np.ndarray, hint: str = "") -> None:
             f"mu must have full support (every entry > 0); mu{validation.fmt_index(bad)} = {mu[bad]:g}, "
             f"so log(pi/ref) is undetermined at response {bad[-1]}{hint}"
         )
+
+
+def single(function: str, P: np.ndarray, mu: np.ndarray, ref: np.ndarray, beta: np.ndarray) -> None:
+    """Require one problem (``function`` takes no batch): ``ValueError`` naming the first argument
+    with batch dimensions."""
+    for name, arr, ndim in (("P", P, 2), ("mu", mu, 1), ("ref", ref, 1), ("beta", beta, 0)):
+        if np.ndim(arr) != ndim:
+            what = {2: "a single K x K matrix", 1: "a single vector of shape (K,)", 0: "a scalar"}[ndim]
+            raise ValueError(f"{function} takes one problem: {name} must be {what}, got shape {np.shape(arr)}")

@@ -40,6 +40,8 @@ class PhaseGrid:
 
     def mean(self, name: str) -> np.ndarray:
         """The average over matrices of one of the ``(M, A, B)`` fields, shape ``(A, B)``."""
+        validation.choice(name, "name", ("cycle_strength", "entropy", "last_move", "contraction", "spectral_radius",
+                                         "fixed_point_distance"))
         return np.nanmean(getattr(self, name), axis=0)
 
 
