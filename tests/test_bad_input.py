@@ -38,7 +38,7 @@ def test_rng_accepts_a_generator_or_a_seed_and_refuses_the_rest():
     (lambda: dpo.dominating_set([[0.5, 0.7], [0.7, 0.5]]), r"P must satisfy P \+ P.T = 1"),
     (lambda: dynamics.spectral_radius(np.log(U), P, alpha=0.5, beta=2, lam=0.7, pi0="garbage"), r"pi0 must be numeric"),
     (lambda: dynamics.jacobian(np.log(U), P, alpha=0.5, beta=2, lam=0.7, pi0=[0.5, 0.5]), r"pi0 must have 3 entries"),
-    (lambda: dynamics.simulate(P, alpha=0.5, beta=1.0, lam=1.0, steps=2, method=np.array(["ipo"])), r"method must be one of"),
+    (lambda: dynamics.simulate(P, alpha=0.5, beta=1.0, lam=1.0, steps=2, method=np.array(["ipo"])), r"method must be 'ipo' or 'dpo', got array"),
 ])
 def test_bad_input_names_the_argument(call, message):
     with pytest.raises(ValueError, match=message):

@@ -231,7 +231,6 @@ FUNCTIONS = public_functions()
 KNOWN_GAPS = {
     "prefalign.checks.log_uniform": "size is passed to numpy unvalidated (TypeError)",
     "prefalign.data.helpsteer.helpsteer_matrices": "a missing path raises FileNotFoundError naming the file, not the argument",
-    "prefalign.data.llmfao.llmfao": "votes path not type-checked",
     "prefalign.dpo.log_optimum": "init of the wrong batch shape reaches numpy; max_iter=0 raises RuntimeError",
     "prefalign.dpo.raise_unconverged": "a driver for solver codes (public by name), takes unvalidated arrays",
     "prefalign.dpo.spread_lower_bound": "samplers validated under the name mu",

@@ -187,7 +187,8 @@ def generator(rng: object, name: str = "rng") -> np.random.Generator:
 def choice(x: object, name: str, options: tuple[str, ...] | list[str]) -> str:
     """One of the strings ``options`` (anything else, arrays included, raises ``ValueError``)."""
     if not isinstance(x, str) or x not in options:
-        raise ValueError(f"{name} must be one of {list(options)}, got {x!r}")
+        allowed = " or ".join(repr(o) for o in options) if len(options) <= 2 else f"one of {list(options)}"
+        raise ValueError(f"{name} must be {allowed}, got {x!r}")
     return x
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from prefalign import preferences, validation
+from prefalign.data.resources import SOURCE_ATTR, _read_csv, _read_jsonl_file, _where
 
 ATTRIBUTES = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
 COLUMNS = ("prompt", "response", *ATTRIBUTES)
@@ -59,21 +60,21 @@ def read_helpsteer(path: str | os.PathLike) -> pd.DataFrame:
     if suffixes[-1:] == [".gz"]:
         suffixes = suffixes[:-1]
     kind = suffixes[-1] if suffixes else ""
-    try:
-        if kind in (".jsonl", ".json"):
-            frame = pd.read_json(p, lines=True, compression="infer")
-        elif kind == ".parquet":
+    if kind not in (".jsonl", ".json", ".parquet", ".csv"):
+        raise ValueError(f"path must end in .jsonl, .json, .parquet or .csv (optionally .gz), got {p.name!r}")
+    label = f"path: could not read {p.name} as {kind[1:]}; {p.name}"
+    if kind in (".jsonl", ".json"):
+        frame = _read_jsonl_file(p, label)
+    elif kind == ".csv":
+        frame = _read_csv(p, label)
+    else:
+        try:
             frame = pd.read_parquet(p)
-        elif kind == ".csv":
-            frame = pd.read_csv(p)
-        else:
-            raise ValueError(f"path must end in .jsonl, .json, .parquet or .csv (optionally .gz), got {p.name!r}")
-    except ImportError as exc:
-        raise ImportError(f"reading {p.name} needs an optional library ({exc}); install pyarrow or convert the file to .jsonl") from None
-    except (ValueError, pd.errors.ParserError) as exc:
-        if str(exc).startswith("path must end"):
-            raise
-        raise ValueError(f"path: could not read {p.name} as {kind[1:]} ({exc})") from None
+        except ImportError as exc:
+            raise ImportError(f"reading {p.name} needs an optional library ({exc}); install pyarrow or convert the file to .jsonl") from None
+        except Exception as exc:  # noqa: BLE001 (pyarrow's errors have no common base: report them all as unreadable)
+            raise ValueError(f"{label} is not a readable parquet file ({type(exc).__name__}: {exc})") from None
+    frame.attrs[SOURCE_ATTR] = p.name
     return validate_helpsteer(frame)
 
 
@@ -81,8 +82,9 @@ def validate_helpsteer(frame: pd.DataFrame) -> pd.DataFrame:
     """Check a HelpSteer-format table and return a copy with integer scores.
 
     Required columns: :data:`COLUMNS` (extra columns are kept). Every score must be a whole number
-    in 0–4 (no missing values); ``prompt`` must not be missing. Violations raise ``ValueError``
-    naming the column, the row and the value.
+    in 0–4 (no missing values, no booleans: ``true`` is not a score); ``prompt`` and ``response``
+    must be non-missing text; a response appears once per prompt. Violations raise ``ValueError``
+    naming the column, the row (for a file: the file and line) and the value.
     """
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"frame (data) must be a pandas DataFrame or a path, got {type(frame).__name__}")
@@ -92,16 +94,28 @@ def validate_helpsteer(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         raise ValueError("data must have at least one row")
     out = frame.reset_index(drop=True).copy()
-    if out["prompt"].isna().any():
-        raise ValueError(f"data['prompt'] must not be missing; row {int(np.argmax(out['prompt'].isna().to_numpy()))} is")
+    header = out.attrs.get(SOURCE_ATTR, "").endswith(".csv")
+    for col in ("prompt", "response"):
+        bad = [not isinstance(v, str) for v in out[col]]
+        if any(bad):
+            row = bad.index(True)
+            raise ValueError(f"data[{col!r}] must be text (not missing); {_where(out, row, header=header)} has "
+                             f"{validation.fmt_value(out[col].iloc[row])}")
     for col in ATTRIBUTES:
-        values = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=float)
+        is_bool = np.array([isinstance(v, (bool, np.bool_)) for v in out[col]], dtype=bool)
+        values = pd.to_numeric(out[col].where(~is_bool, np.nan), errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(values) | (values != np.round(values)) | (values < SCORE_MIN) | (values > SCORE_MAX)
         if bad.any():
             row = int(np.argmax(bad))
             raise ValueError(f"data[{col!r}] must hold whole scores in {SCORE_MIN}–{SCORE_MAX}; "
-                             f"row {row} has {validation.fmt_value(frame[col].iloc[row])}")
+                             f"{_where(out, row, header=header)} has {validation.fmt_value(out[col].iloc[row])}")
         out[col] = values.astype(np.int64)
+    dup = out.duplicated(["prompt", "response"]).to_numpy()
+    if dup.any():
+        row = int(np.argmax(dup))
+        raise ValueError(f"data must list each response of a prompt once; {_where(out, row, header=header)} repeats "
+                         f"a response to the prompt {out['prompt'].iloc[row][:60]!r}")
+    out.attrs = {k: v for k, v in out.attrs.items() if k != SOURCE_ATTR}
     return out
 
 

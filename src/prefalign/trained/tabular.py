@@ -124,6 +124,8 @@ def _check_sampling(pairs: int | None, batch: int | None,
     n = None if pairs is None else validation.count(pairs, "pairs")
     m = None if batch is None else validation.count(batch, "batch")
     sampled = n is not None or m is not None
+    if sampled and rng is None:
+        raise ValueError("rng must be a numpy.random.Generator or an integer seed when pairs or batch are given, got None")
     if not sampled and rng is not None:
         raise ValueError("rng is unused without pairs or batch (population rounds are deterministic); pass rng=None")
     return n, m, (validation.generator(rng) if sampled else None)
