@@ -1,6 +1,7 @@
 """The papermill → Jupyter Book pipeline: cache keys, skipping, failures that name chapter and cell."""
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -133,3 +134,25 @@ def test_every_chapter_has_a_parameters_cell():
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, f"{nb_path.name}: exactly one cell must be tagged 'parameters'"
         assert "seed" in tagged[0].source and "fast" in tagged[0].source
+
+
+def test_styler_tables_get_the_same_ids_in_every_build():
+    """pandas gives each Styler a random id (T_744f7); the pipeline replaces it by the table's position,
+    and the checks table carries a fixed one, so two builds write the same bytes."""
+    import pandas as pd
+
+    from prefalign import checks
+
+    def executed() -> nbformat.NotebookNode:
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("table")
+        cell.outputs = [nbformat.v4.new_output("execute_result", {"text/html": pd.DataFrame({"a": [1]}).style.to_html()})]
+        nb.cells = [cell]
+        return nb
+
+    first, second = build.make_reproducible(executed()), build.make_reproducible(executed())
+    html = first.cells[0].outputs[0]["data"]["text/html"]
+    assert html == second.cells[0].outputs[0]["data"]["text/html"]
+    assert 'id="T_cell0_out0"' in html and not re.search(r"T_[0-9a-f]{5}\b", html)
+    report = checks.Report([("x.check", checks.CheckResult("x", "thm", "what", 1.0, 1.0, 0.1, "approx", against="hand value"))])
+    assert report.show().to_html() == report.show().to_html()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -179,12 +180,24 @@ def _stderr_outputs(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
     return found
 
 
+_STYLER_ID = re.compile(r'<table id="T_([0-9a-f]+)"')
+
+
 def make_reproducible(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop what differs between two runs of the same chapter: papermill's and nbclient's timestamps,
-    durations and absolute paths (the timings are kept in ``_build/execution.json``)."""
-    for cell in nb.cells:
+    durations and absolute paths (the timings are kept in ``_build/execution.json``), and the random
+    ids pandas' ``Styler`` gives each table (``T_744f7``), replaced by the cell and output position."""
+    for c, cell in enumerate(nb.cells):
         cell.get("metadata", {}).pop("papermill", None)
         cell.get("metadata", {}).pop("execution", None)
+        for o, out in enumerate(cell.get("outputs", [])):
+            html = out.get("data", {}).get("text/html")
+            if isinstance(html, list):
+                html = "".join(html)
+            if isinstance(html, str):
+                for uuid in dict.fromkeys(_STYLER_ID.findall(html)):
+                    html = html.replace(f"T_{uuid}", f"T_cell{c}_out{o}")
+                out["data"]["text/html"] = html
     meta = nb.metadata.get("papermill")
     if meta is not None:
         nb.metadata["papermill"] = {k: v for k, v in meta.items() if k in ("parameters", "default_parameters", "version")}

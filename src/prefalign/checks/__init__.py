@@ -9,6 +9,7 @@ compared, the measured and expected values, the tolerance and whether it passed.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import pkgutil
@@ -183,7 +184,9 @@ class Report:
             rows.append({"theorem": r.theorem, "compared": r.compared, "measured": float(r.measured),
                          "expected": float(r.expected), "tolerance": tol,
                          "result": "✓ pass" if r.passed else "✗ FAIL"})
-        return (pd.DataFrame(rows).style.hide(axis="index")
+        names = ",".join(self._results)
+        return (pd.DataFrame(rows).style.set_uuid("checks-" + hashlib.sha256(names.encode()).hexdigest()[:8])
+                .hide(axis="index")
                 .format("{:.3g}", subset=["measured", "expected"])
                 .set_properties(subset=["theorem"], **{"max-width": "8em", "overflow-wrap": "anywhere"})
                 .set_properties(subset=["compared"], **{"min-width": "12em", "text-align": "left"})
