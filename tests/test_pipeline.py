@@ -156,3 +156,10 @@ def test_styler_tables_get_the_same_ids_in_every_build():
     assert 'id="T_cell0_out0"' in html and not re.search(r"T_[0-9a-f]{5}\b", html)
     report = checks.Report([("x.check", checks.CheckResult("x", "thm", "what", 1.0, 1.0, 0.1, "approx", against="hand value"))])
     assert report.show().to_html() == report.show().to_html()
+
+
+def test_kernel_death_names_the_last_cell_started(project):
+    _notebook(project.root / "book" / "bad.ipynb", "y = 2", "import os\nos._exit(1)", "z = 3")
+    with pytest.raises(build.ChapterFailed) as err:
+        build.execute(project, jobs=1, log=lambda _: None)
+    assert "book/bad.ipynb: cell 1 (the last cell started): DeadKernelError" in str(err.value)

@@ -161,9 +161,8 @@ def _source_cell(nb: nbformat.NotebookNode, index: int) -> int:
 
 
 def _last_started(nb: nbformat.NotebookNode) -> int | None:
-    """The executed notebook's last cell papermill started (its status is still ``running``)."""
-    started = [i for i, c in enumerate(nb.cells)
-               if c.get("metadata", {}).get("papermill", {}).get("status") in ("running", "failed")]
+    """The executed notebook's last cell papermill started (the last with a ``start_time``)."""
+    started = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
     return started[-1] if started else None
 
 
@@ -208,6 +207,8 @@ def _execute_one(src: str, dst: str, cwd: str, params: dict[str, Any], stderr_lo
     """Run one notebook with papermill (in a worker process); report success or the failing cell.
 
     The kernel's standard error (start-up chatter, tracebacks of a crash) goes to ``stderr_log``.
+    Papermill saves the output notebook as each cell starts, so after a kernel death it names the
+    cell that was running.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -220,7 +221,7 @@ def _execute_one(src: str, dst: str, cwd: str, params: dict[str, Any], stderr_lo
         try:
             papermill.execute_notebook(
                 src, dst, parameters=params, kernel_name="python3", cwd=cwd, progress_bar=False,
-                log_output=False, request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT,
+                log_output=False, request_save_on_cell_execute=True, execution_timeout=CELL_TIMEOUT,
             )
         except PapermillExecutionError as exc:
             cell = exc.cell_index
