@@ -229,26 +229,13 @@ def _valid_base(func: Callable) -> tuple[dict[str, Any] | None, Any]:
 FUNCTIONS = public_functions()
 
 KNOWN_GAPS = {
-    "prefalign.checks.log_uniform": "size is passed to numpy unvalidated (TypeError)",
-    "prefalign.data.helpsteer.helpsteer_matrices": "a missing path raises FileNotFoundError naming the file, not the argument",
-    "prefalign.dpo.log_optimum": "init of the wrong batch shape reaches numpy; max_iter=0 raises RuntimeError",
-    "prefalign.dpo.raise_unconverged": "a driver for solver codes (public by name), takes unvalidated arrays",
-    "prefalign.dpo.spread_lower_bound": "samplers validated under the name mu",
-    "prefalign.dynamics.bifurcation.neimark_sacker": "batch ref/pi0 reach float(); lam = 0 message does not name lam",
-    "prefalign.dynamics.engine.dpo_bradley_terry": "batch arguments reach numpy broadcasting",
-    "prefalign.dynamics.metrics.logit_distance": "empty input warns (mean of empty slice)",
-    "prefalign.finite_sample.simulate_noisy": "init validated under the name log_pi",
-    "prefalign.ipo.onpolicy_optimum": "start of the wrong size reaches numpy broadcasting",
-    "prefalign.preferences.fit_bradley_terry": "an empty wins matrix raises IndexError",
-    "prefalign.relaxation.trained_spectral_radius": "forwards **kwargs unchecked (TypeError)",
-    "prefalign.statistics.loglog_slope": "two points warn (RankWarning)",
-    "prefalign.trained.losses.gradient": "unchecked kernel (response-first arrays), public by name",
-    "prefalign.trained.losses.hessian": "unchecked kernel, public by name",
-    "prefalign.trained.losses.ipo_parts": "unchecked kernel, public by name",
-    "prefalign.trained.losses.matvec": "unchecked kernel, public by name",
-    "prefalign.trained.pairs.draw": "unchecked kernel, public by name",
-    "prefalign.trained.pairs.weights": "unchecked kernel, public by name",
-    "prefalign.trained.tabular.log_normalise": "unchecked kernel, public by name",
+    "prefalign.trained.losses.gradient": "response-first kernel of the trained engine, called every round unvalidated",
+    "prefalign.trained.losses.hessian": "response-first kernel of the trained engine, called every round unvalidated",
+    "prefalign.trained.losses.ipo_parts": "response-first kernel of the trained engine, called every round unvalidated",
+    "prefalign.trained.losses.matvec": "response-first kernel of the trained engine, called every round unvalidated",
+    "prefalign.trained.pairs.draw": "response-first kernel of the trained engine, called every round unvalidated",
+    "prefalign.trained.pairs.weights": "response-first kernel of the trained engine, called every round unvalidated",
+    "prefalign.trained.tabular.log_normalise": "response-first kernel of the trained engine, called every round unvalidated",
 }
 """Functions that still fail the fuzz, each with what fails: the test is an expected failure for them
 (strict, so fixing one makes the test fail until its entry is removed). To be emptied."""

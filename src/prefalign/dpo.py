@@ -132,11 +132,11 @@ def _fit(P: np.ndarray, p_index: np.ndarray, mu: np.ndarray, starts: np.ndarray,
     _fit_batch(np.array(P, dtype=float, order="C"), np.array(p_index, dtype=np.int64, order="C"),
                np.array(mu, dtype=float, order="C"), np.array(starts, dtype=float, order="C"), float(tol),
                int(max_iter), x, residual, code)
-    raise_unconverged(code, residual, tol, max_iter)
+    _raise_unconverged(code, residual, tol, max_iter)
     return x, residual
 
 
-def raise_unconverged(code: np.ndarray, residual: np.ndarray, tol: float, max_iter: int, where: str = "") -> None:
+def _raise_unconverged(code: np.ndarray, residual: np.ndarray, tol: float, max_iter: int, where: str = "") -> None:
     """``RuntimeError`` naming the worst problem if some solve failed (``code < 0``), else nothing."""
     failed = code < 0
     if np.any(failed):
@@ -270,9 +270,10 @@ def log_optimum(P: ArrayLike, mu: ArrayLike, log_ref: ArrayLike, beta: ArrayLike
     if start is not None:
         validation.same_size(K, start, "init")
     tol = validation.scalar(tol, "tol", validation.positive)
-    max_iter = validation.count(max_iter, "max_iter", minimum=0)
-    problem.broadcast(("P", Q.shape[:-2]), ("mu", m.shape[:-1]), ("log_ref", lr.shape[:-1]), ("beta", b.shape),
-                      *(() if start is None else (("init", start.shape[:-1]),)))
+    max_iter = validation.count(max_iter, "max_iter")
+    shape = problem.broadcast(("P", Q.shape[:-2]), ("mu", m.shape[:-1]), ("log_ref", lr.shape[:-1]), ("beta", b.shape))
+    if start is not None and problem.broadcast(("init", start.shape[:-1]), ("the problem", shape)) != shape:
+        raise ValueError(f"init must broadcast to the batch shape {shape} of the problem, got shape {start.shape}")
     check_optimum_exists(Q)
     return _log_optimum(Q, m, lr, b, tol=tol, init=start, max_iter=max_iter)
 
@@ -438,6 +439,8 @@ def spread_lower_bound(P: ArrayLike, samplers: ArrayLike, beta: float = 1.0) -> 
     ``max_k osc(r_k - r_1) >= 4β m_1 / ‖M⁻¹‖_1``, where ``osc(v) = max v - min v`` and ``m_1`` is the
     :func:`misfit` at ``μ_1``. Positive iff ``P`` is not Bradley–Terry (for such samplers).
     """
+    S = validation.probability_vector(samplers, "samplers")
+    validation.same_size(preferences.validate(P).shape[-1], S, "samplers")
     Q, m, _, b = _inputs(P, samplers, None, beta)
     K = Q.shape[-1]
     if Q.ndim != 2 or m.shape != (K, K) or np.ndim(b) != 0:

@@ -74,6 +74,7 @@ def simulate_noisy(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: Arra
             raise ValueError("init defaults to pi0, which has zero entries; pass an interior init")
     else:
         start = validation.probability_vector(init, "init", positive=True)
+        validation.same_size(K, start, "init")
     log_start = np.log(start)
     batch = dynamics.mrs_ipo_step(log_start, Q, alpha=alpha, beta=beta, lam=lam, ref=ref, pi0=pi0).shape[:-1]
     truth = np.broadcast_to(Q, batch + (K, K))

@@ -412,5 +412,6 @@ def onpolicy_optimum(P: ArrayLike, ref: ArrayLike | None = None, beta: ArrayLike
     init = None
     if start is not None:
         s = validation.probability_vector(start, "start", positive=True)
+        validation.same_size(preferences.validate(P).shape[-1], s, "start")
         init = np.log(s)
     return np.exp(dynamics.fixed_point(P, alpha=0.0, beta=beta, lam=1.0, ref=ref, init=init, tol=tol))

@@ -77,8 +77,8 @@ def bradley_terry(scores: ArrayLike) -> np.ndarray:
 
 def _counts(x: ArrayLike, name: str) -> np.ndarray:
     arr = validation.finite_array(x, name, ndim_min=2)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
-        raise ValueError(f"{name} must be a square K x K matrix, got shape {arr.shape}")
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
+        raise ValueError(f"{name} must be a square K x K matrix with K >= 1, got shape {arr.shape}")
     if np.any(arr < 0):
         bad = np.unravel_index(np.argmin(arr), arr.shape)
         raise ValueError(f"{name} must be non-negative counts; {name}{validation.fmt_index(bad)} = {arr[bad]:g}")

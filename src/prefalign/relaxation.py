@@ -156,10 +156,13 @@ def trained_jacobian(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta:
     return M + (np.eye(K) - M) @ J
 
 
-def trained_spectral_radius(log_pi: ArrayLike, P: ArrayLike, **kwargs) -> np.ndarray:
-    """Largest modulus of the eigenvalues of :func:`trained_jacobian` on ``1^⊥`` (shape ``(...)``);
-    below 1: the fixed point is locally asymptotically stable under trained rounds."""
-    J = trained_jacobian(log_pi, P, **kwargs)
+def trained_spectral_radius(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
+                            lr: ArrayLike, grad_steps: int, loss: losses.Loss = "ipo", ref: ArrayLike | None = None,
+                            pi0: ArrayLike | None = None, tol: float = 1e-8) -> np.ndarray:
+    """Largest modulus of the eigenvalues of :func:`trained_jacobian` on ``1^⊥`` (shape ``(...)``; same
+    arguments); below 1: the fixed point is locally asymptotically stable under trained rounds."""
+    J = trained_jacobian(log_pi, P, alpha=alpha, beta=beta, lam=lam, lr=lr, grad_steps=grad_steps, loss=loss, ref=ref,
+                         pi0=pi0, tol=tol)
     Q = dynamics.perp_basis(J.shape[-1])
     return np.abs(np.linalg.eigvals(Q.T @ J @ Q)).max(axis=-1)
 

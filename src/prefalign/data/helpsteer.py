@@ -229,8 +229,9 @@ def helpsteer_matrices(data: str | os.PathLike | pd.DataFrame, k: int = 4, *,
     is labelled ``synthetic`` iff the table came from :func:`synthetic_helpsteer` (its
     ``attrs["synthetic"]``); a file read from ``data`` never is.
     """
-    frame = (validate_helpsteer(data) if isinstance(data, pd.DataFrame)
-             else read_helpsteer(validation.path(data, "data")))
+    if not isinstance(data, pd.DataFrame) and not validation.path(data, "data").is_file():
+        raise FileNotFoundError(f"data: no HelpSteer file at {os.fspath(data)!r}")
+    frame = validate_helpsteer(data) if isinstance(data, pd.DataFrame) else read_helpsteer(data)
     synthetic = bool(isinstance(data, pd.DataFrame) and data.attrs.get("synthetic", False))
     k = validation.count(k, "k", minimum=2)
     rng = _generator(seed)

@@ -116,8 +116,9 @@ def neimark_sacker(P: ArrayLike, *, alpha: float, beta: float, lam: float, ref: 
     strong resonances ``μ³ = 1`` and ``μ = 1`` where ``μ²I - J`` or ``I - J`` is singular
     (``ValueError`` otherwise).
     """
-    if np.ndim(alpha) or np.ndim(beta) or np.ndim(lam):
-        raise ValueError("alpha, beta and lam must be scalars (one problem at a time)")
+    for name, value in (("alpha", alpha), ("beta", beta), ("lam", lam)):
+        if np.ndim(value):
+            raise ValueError(f"alpha, beta and lam must be scalars (one problem at a time); {name} has shape {np.shape(value)}")
     Q = preferences.validate(P)
     if Q.ndim != 2:
         raise ValueError(f"P must be a single K x K matrix, got shape {Q.shape}")
@@ -125,13 +126,16 @@ def neimark_sacker(P: ArrayLike, *, alpha: float, beta: float, lam: float, ref: 
     if K < 3:
         raise ValueError(f"P must have K >= 3 responses (every 2 x 2 matrix is additive and never rotates), got K = {K}")
     lp = fixed_point(Q, alpha=alpha, beta=beta, lam=lam, ref=ref, pi0=pi0)
+    if lp.ndim != 1:
+        raise ValueError(f"ref and pi0 must be single vectors of shape (K,) (one problem at a time), got a batch {lp.shape[:-1]}")
     J = quotient_jacobian(lp, Q, alpha=alpha, beta=beta, lam=lam)
     basis = perp_basis(K)
     values, vectors = np.linalg.eig(J)
     i = int(np.argmax(np.abs(values) + 1e-12 * np.sign(values.imag)))
     mu = complex(values[i])
     if mu.imag <= 1e-12 * max(1.0, abs(mu)):
-        raise ValueError(f"the leading multiplier {mu:.6g} is real: no pair of complex multipliers (P additive?)")
+        raise ValueError(f"the leading multiplier {mu:.6g} is real: no pair of complex multipliers at these alpha, "
+                         f"beta, lam (beta * lam = 0, or P additive?)")
     q = vectors[:, i] / np.linalg.norm(vectors[:, i])
     left_values, left_vectors = np.linalg.eig(J.T)
     p = left_vectors[:, int(np.argmin(np.abs(left_values - np.conj(mu))))]
