@@ -30,6 +30,7 @@ import pkgutil
 import signal
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,10 @@ import pandas as pd
 import pytest
 
 import prefalign
-from prefalign import checks, preferences
+from prefalign import checks, dynamics, preferences
+from prefalign.data.helpsteer import synthetic_helpsteer
+
+FIXTURE = Path(__file__).resolve().parent / "data" / "helpsteer_fixture.jsonl"
 
 SKIP_MODULES = {"prefalign.build", "prefalign.cli", "prefalign.__main__", "prefalign.notebook", "prefalign.provenance",
                 "prefalign.figures", "prefalign.figure_links", "prefalign.plotting"}
@@ -66,10 +70,26 @@ VALID: dict[str, Any] = {
     "wins": np.array([[0, 3, 1], [2, 0, 4], [5, 1, 0]]), "weights": np.full((3, 3), 1 / 9), "d": 2, "prompts": 2,
     "low": 0.5, "high": 2.0, "size": 2, "count": 2, "threshold": 0.5, "period": 2, "method": "ipo",
     "tie_share": 0.2, "n_prompts": 2, "n_synthetic_prompts": 2, "max_iter": 50, "signal": 1.0, "strength": 0.2,
-    "top": 3, "eps": 0.01, "x": np.array([0.1, 0.0, -0.1]),
+    "top": 2, "eps": 0.01, "x": np.array([0.1, 0.0, -0.1]), "start": np.log(_u), "rule": "strict", "rho": 0.9,
+    "lyapunov": -0.1, "h": np.array([1.0, -1.0, 0.0]), "l": np.array([0.0, 1.0, -1.0]), "angle": 0.5, "s": 0.5,
+    "curvature": 1.0, "off_top": 0.1, "sampled": False, "features": np.full((2, 3, 2), 0.5),
+    "pairs": np.array([[0, 1], [1, 2], [2, 0]]),
 }
-"""A valid value per parameter name: one 3-response problem. Parameters not named here keep their
-default (or, without one, the function gets only the all-bad calls)."""
+"""A valid value per required parameter, by name: one 3-response problem. Parameters with a default
+keep it in the base call (and are fuzzed all the same); a function with a required parameter not
+named here gets only the all-bad calls."""
+
+_fixed = {lam: dynamics.fixed_point(VALID["P"], alpha=0.5, beta=2.0, lam=lam) for lam in (0.7, 1.0)}
+_trajectory = np.log(np.array([_u, _v, _u, _v]))
+
+VALID.update({"rho": 1.2, "data": synthetic_helpsteer(2, 0), "frame": synthetic_helpsteer(2, 0), "path": FIXTURE,
+              "source": "llmfao", "name": "models.jsonl"})
+
+ALTERNATIVES: dict[str, list[Any]] = {
+    "P": [preferences.cyclic(0.2)[None], preferences.cyclic(0.2)[:, :, None], preferences.linear([0.2, 0.0, -0.2])],
+    "log_pi": [_fixed[0.7], _fixed[1.0], _trajectory], "pi": [np.exp(_trajectory)],
+}
+"""Other valid values tried when the base call refuses the first (a function of a batch of matrices)."""
 
 
 class _Opaque:
@@ -131,10 +151,11 @@ def _base(func: Callable) -> dict[str, Any] | None:
     """Valid keyword arguments for ``func`` from :data:`VALID`, or ``None`` if a required one is unknown."""
     kwargs = {}
     for p in _parameters(func):
-        if p.name in VALID:
-            kwargs[p.name] = VALID[p.name]
-        elif p.default is inspect.Parameter.empty:
+        if p.default is not inspect.Parameter.empty:
+            continue
+        if p.name not in VALID:
             return None
+        kwargs[p.name] = VALID[p.name]
     return kwargs
 
 
@@ -222,8 +243,12 @@ def _valid_base(func: Callable) -> tuple[dict[str, Any] | None, Any]:
     base = _base(func)
     if base is None:
         return None, None
-    kind, value = _call(func, base)
-    return (base, value) if kind == "ok" else (None, None)
+    candidates = [base] + [{**base, name: alt} for name, alts in ALTERNATIVES.items() if name in base for alt in alts]
+    for kwargs in candidates:
+        kind, value = _call(func, kwargs)
+        if kind == "ok":
+            return kwargs, value
+    return None, None
 
 
 FUNCTIONS = public_functions()
