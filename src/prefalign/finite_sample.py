@@ -31,6 +31,7 @@ def estimate(P: ArrayLike, n: int, rng: np.random.Generator, size: tuple[int, ..
     rng = validation.generator(rng)
     Q = preferences.validate(P)
     n = validation.count(n, "n")
+    size = validation.shape(size, "size")
     K = Q.shape[-1]
     iu = np.triu_indices(K, k=1)
     upper = rng.binomial(n, Q[..., iu[0], iu[1]], size=tuple(size) + Q.shape[:-2] + (len(iu[0]),)) / n

@@ -115,6 +115,8 @@ def _log_ratio(pi: ArrayLike, ref: ArrayLike | None, K: int) -> np.ndarray:
         return np.log(p) + np.log(K)
     r = validation.probability_vector(ref, "ref", positive=True)
     validation.same_size(K, r, "ref")
+    if r.ndim != 1:
+        raise ValueError(f"ref must be a single policy of shape (K,), got shape {r.shape}")
     return np.log(p) - np.log(r)
 
 
@@ -166,14 +168,15 @@ def sample_pairs(P: ArrayLike, mu: ArrayLike, n: int, rng: np.random.Generator) 
     return np.column_stack([np.where(first_wins, y, y2), np.where(first_wins, y2, y)])
 
 
-def _pair_counts(pairs: ArrayLike, K: int) -> np.ndarray:
+def _pair_counts(pairs: ArrayLike, K: int, source: str = "K") -> np.ndarray:
     arr = np.asarray(pairs)
     if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
         raise ValueError(f"pairs must have shape (n, 2) with n >= 1 rows (winner, loser), got shape {arr.shape}")
     if not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"pairs must hold integer response indices, got dtype {arr.dtype}")
     if arr.min() < 0 or arr.max() >= K:
-        raise ValueError(f"pairs must hold indices in [0, {K - 1}], found {int(arr.min())}..{int(arr.max())}")
+        raise ValueError(f"pairs must hold indices in [0, {K - 1}] ({K} responses, from {source}), "
+                         f"found {int(arr.min())}..{int(arr.max())}")
     N = np.zeros((K, K))
     np.add.at(N, (arr[:, 0], arr[:, 1]), 1.0)
     return N
@@ -183,7 +186,9 @@ def sampled_loss(pi: ArrayLike, pairs: ArrayLike, ref: ArrayLike | None = None, 
     """IPO's empirical loss ``(1/n) Σ_{(w, l)} (h_π(w, l) - β/2)²`` over ``n`` (winner, loser) pairs."""
     b = validation.scalar(beta, "beta", validation.positive)
     p = validation.probability_vector(pi, "pi", positive=True)
-    N = _pair_counts(pairs, p.shape[-1])
+    if p.ndim != 1:
+        raise ValueError(f"pi must be a single policy of shape (K,), got shape {p.shape}")
+    N = _pair_counts(pairs, p.shape[-1], "the entries of pi")
     r = _log_ratio(p, ref, p.shape[-1])
     h = r[:, None] - r[None, :]
     return float(np.sum(N * (h - b / 2) ** 2) / N.sum())
@@ -247,6 +252,9 @@ def sampled_optimum(pairs: ArrayLike, K: int, ref: ArrayLike | None = None, beta
             "so its log-ratio is undetermined"
         )
     log_ref = np.full(K, -np.log(K)) if ref is None else np.log(validation.probability_vector(ref, "ref", positive=True))
+    validation.same_size(K, log_ref, "ref", against="K")
+    if log_ref.ndim != 1:
+        raise ValueError(f"ref must be a single policy of shape (K,), got shape {log_ref.shape}")
     weights = N / N.sum()
 
     def loss(x: np.ndarray) -> float:

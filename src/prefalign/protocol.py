@@ -66,6 +66,8 @@ def phase_grid(P: ArrayLike, alphas: ArrayLike, betalam: ArrayLike, *, steps: in
     if init is not None:
         start = validation.probability_vector(init, "init", positive=True)
         validation.same_size(K, start, "init")
+        if start.ndim > 2 or (start.ndim == 2 and start.shape[0] != Q.shape[0]):
+            raise ValueError(f"init must have shape (K,) or (M, K) = ({Q.shape[0]}, {K}), got shape {start.shape}")
         start = start[:, None, None, :] if start.ndim == 2 else start
     grid = dict(alpha=a[None, :, None], beta=b[None, None, :], lam=1.0)
     run = dynamics.simulate(Q[:, None, None], init=start, steps=steps, record="last", **grid)
@@ -74,7 +76,7 @@ def phase_grid(P: ArrayLike, alphas: ArrayLike, betalam: ArrayLike, *, steps: in
     radius = np.full(shape, np.nan)
     distance = np.full(shape, np.nan)
     below = a < 1
-    if stability and below.any():
+    if validation.flag(stability, "stability") and below.any():
         sub = dict(alpha=a[below][None, :, None], beta=b[None, None, :], lam=1.0)
         fixed = dynamics.fixed_point(Q[:, None, None], **sub)
         radius[:, below] = dynamics.spectral_radius(fixed, Q[:, None, None], **sub)

@@ -122,11 +122,12 @@ def _fixed_point_inputs(log_pi, P, alpha, beta, lam, loss, ref, pi0, tol):
     Q = preferences.validate(P)
     K = Q.shape[-1]
     validation.same_size(K, lp, "log_pi")
+    tol = validation.scalar(tol, "tol", validation.positive)
     step = dynamics.mrs_ipo_step if losses.check_loss(loss) == "ipo" else dynamics.mrs_dpo_step
     residual = dynamics.logit_distance(step(lp, Q, alpha=alpha, beta=beta, lam=lam, ref=ref, pi0=pi0), lp)
     if np.any(residual > tol):
-        raise ValueError(f"log_pi must be a fixed point of the exact round (the formula holds only there); "
-                         f"one round moves it by {float(np.max(residual)):.3g} > tol = {tol:g}")
+        raise ValueError(f"log_pi must be a fixed point of the exact round with these P, alpha, beta, lam, ref and pi0 "
+                         f"(the formula holds only there); one round moves it by {float(np.max(residual)):.3g} > tol = {tol:g}")
     a = validation.unit_interval(alpha, "alpha")[..., None]
     lm = validation.unit_interval(lam, "lam")[..., None]
     log_ref = np.full(K, -np.log(K)) if ref is None else np.log(validation.probability_vector(ref, "ref", positive=True))

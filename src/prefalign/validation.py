@@ -184,6 +184,22 @@ def generator(rng: object, name: str = "rng") -> np.random.Generator:
     return np.random.default_rng(int(rng))
 
 
+def shape(x: object, name: str) -> tuple[int, ...]:
+    """An array shape: a tuple of integers >= 0 (or one such integer)."""
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return (count(x, name, minimum=0),)
+    if not isinstance(x, tuple):
+        raise ValueError(f"{name} must be a tuple of integers >= 0 (an array shape), got {x!r}")
+    return tuple(count(v, name, minimum=0) for v in x)
+
+
+def flag(x: object, name: str) -> bool:
+    """``True`` or ``False`` (numpy booleans too); anything else, ``0``/``1`` included, raises ``ValueError``."""
+    if not isinstance(x, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {x!r}")
+    return bool(x)
+
+
 def choice(x: object, name: str, options: tuple[str, ...] | list[str]) -> str:
     """One of the strings ``options`` (anything else, arrays included, raises ``ValueError``)."""
     if not isinstance(x, str) or x not in options:

@@ -100,8 +100,7 @@ def log_uniform(rng: np.random.Generator, low: float, high: float, size: int | t
     ``size`` is None, else an array of that shape). Requires ``0 < low < high``."""
     rng = validation.generator(rng)
     if size is not None:
-        size = validation.count(size, "size", minimum=0) if not isinstance(size, tuple) else tuple(
-            validation.count(s, "size", minimum=0) for s in size)
+        size = validation.shape(size, "size")
     low, high = validation.scalar(low, "low"), validation.scalar(high, "high")
     if not 0.0 < low < high:
         raise ValueError(f"log_uniform needs 0 < low < high, got low = {low:g}, high = {high:g}")

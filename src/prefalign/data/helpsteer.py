@@ -199,8 +199,7 @@ class HelpSteerMatrices:
         return int(self.P.shape[0])
 
     def _labels(self, rule: str) -> np.ndarray:
-        if rule not in preferences.TIE_RULES:
-            raise ValueError(f"rule must be one of {list(preferences.TIE_RULES)}, got {rule!r}")
+        validation.choice(rule, "rule", preferences.TIE_RULES)
         return self.structure if rule == "strict" else self.structure_ties
 
     def counts(self, rule: str = "strict") -> dict[str, int]:
@@ -212,8 +211,7 @@ class HelpSteerMatrices:
     def select(self, kind: str, rule: str = "strict") -> np.ndarray:
         """The matrices of one class (``"cyclic"``, ``"strongly transitive"`` or ``"neither"``) under
         ``rule`` (``"strict"`` or ``"ties allowed"``), ``(m, k, k)``."""
-        if kind not in preferences.STRUCTURES:
-            raise ValueError(f"kind must be one of {list(preferences.STRUCTURES)}, got {kind!r}")
+        validation.choice(kind, "kind", list(preferences.STRUCTURES))
         return self.P[self._labels(rule) == kind]
 
 

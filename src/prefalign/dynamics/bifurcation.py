@@ -39,11 +39,25 @@ def _centred(pi: np.ndarray, h: np.ndarray) -> np.ndarray:
     return h - np.sum(pi * h, axis=-1, keepdims=True)
 
 
+def _direction(x: ArrayLike, name: str, K: int) -> np.ndarray:
+    """A finite real or complex direction with ``K`` entries along the last axis."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biufc":
+        raise ValueError(f"{name} must be a real or complex numeric array, got dtype {arr.dtype}")
+    arr = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite")
+    if arr.ndim == 0 or arr.shape[-1] != K:
+        raise ValueError(f"{name} must have {K} entries along its last axis (one per response of pi), got shape {arr.shape}")
+    return arr
+
+
 def softmax_second(pi: ArrayLike, h: ArrayLike, k: ArrayLike) -> np.ndarray:
     """``D²σ[h, k]`` at the policy ``π`` (``σ`` = softmax of logits): ``π_i (h̃_i k̃_i - ⟨π, h̃ k̃⟩)`` with
     ``h̃ = h - ⟨π, h⟩``. ``pi`` (..., K); ``h``, ``k`` real or complex (..., K), broadcast."""
     p = validation.probability_vector(pi, "pi")
-    hc, kc = _centred(p, np.asarray(h)), _centred(p, np.asarray(k))
+    K = p.shape[-1]
+    hc, kc = _centred(p, _direction(h, "h", K)), _centred(p, _direction(k, "k", K))
     return p * (hc * kc - np.sum(p * hc * kc, axis=-1, keepdims=True))
 
 
@@ -51,7 +65,7 @@ def softmax_third(pi: ArrayLike, h: ArrayLike, k: ArrayLike, l: ArrayLike) -> np
     """``D³σ[h, k, l]`` at ``π``: ``π_i (h̃k̃l̃_i - h̃_i⟨π,k̃l̃⟩ - k̃_i⟨π,h̃l̃⟩ - l̃_i⟨π,h̃k̃⟩ - ⟨π,h̃k̃l̃⟩)``
     (centred as in :func:`softmax_second`). Shapes as there."""
     p = validation.probability_vector(pi, "pi")
-    hc, kc, lc = (_centred(p, np.asarray(x)) for x in (h, k, l))
+    hc, kc, lc = (_centred(p, _direction(x, name, p.shape[-1])) for x, name in ((h, "h"), (k, "k"), (l, "l")))
 
     def mean(x: np.ndarray) -> np.ndarray:
         return np.sum(p * x, axis=-1, keepdims=True)

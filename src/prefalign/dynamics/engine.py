@@ -253,6 +253,8 @@ def dpo_bradley_terry(scores: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, s
     """
     s = validation.finite_array(scores, "scores", ndim_min=1)
     K = s.shape[-1]
+    if K == 0:
+        raise ValueError(f"scores must have at least one entry along the last axis, got shape {s.shape}")
     a = validation.unit_interval(alpha, "alpha")[..., None]
     b = validation.positive(beta, "beta")[..., None]
     log_ref = np.full(K, -np.log(K)) if ref is None else np.log(validation.probability_vector(ref, "ref", positive=True))

@@ -45,8 +45,8 @@ def max_lr(loss: losses.Loss, beta: ArrayLike, sampled: bool) -> np.ndarray:
     """
     b = validation.positive(beta, "beta")
     if losses.check_loss(loss) == "ipo":
-        return np.broadcast_to(0.5 if sampled else 1.0, b.shape).astype(float)
-    return (4.0 if sampled else 8.0) * b**2
+        return np.broadcast_to(0.5 if validation.flag(sampled, "sampled") else 1.0, b.shape).astype(float)
+    return (4.0 if validation.flag(sampled, "sampled") else 8.0) * b**2
 
 
 @dataclass(frozen=True)
