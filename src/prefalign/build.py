@@ -120,8 +120,8 @@ def _hash_tree(h: "hashlib._Hash", base: Path, root: Path) -> None:
 
 
 def _named_files(value: Any, cwd: Path) -> list[Path]:
-    """The existing files and folders a parameter value names (a path string, or lists/dicts of them),
-    relative to the chapter's folder, where papermill runs it."""
+    """The existing files a parameter value names (a path string, or lists/dicts of them), relative to
+    the chapter's folder, where papermill runs it."""
     if isinstance(value, (list, tuple)):
         return [p for v in value for p in _named_files(v, cwd)]
     if isinstance(value, dict):
@@ -129,7 +129,7 @@ def _named_files(value: Any, cwd: Path) -> list[Path]:
     if isinstance(value, (str, os.PathLike)) and str(value) and len(str(value)) < 4096:
         try:
             path = cwd / Path(value)
-            return [path] if path.exists() else []
+            return [path] if path.is_file() else []
         except (OSError, ValueError):
             return []
     return []
@@ -145,11 +145,7 @@ def inputs_key(layout: Layout, notebook: Path, params: dict[str, Any]) -> str:
         h.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
     h.update(json.dumps(params, sort_keys=True, default=str).encode() + b"\0" + sys.version.encode())
     for path in _named_files(params, notebook.parent):  # the content of the files parameters name
-        h.update(str(path).encode() + b"\0")
-        if path.is_file():
-            h.update(path.read_bytes() + b"\0")
-        else:
-            _hash_tree(h, path, path)
+        h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
