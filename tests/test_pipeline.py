@@ -163,3 +163,22 @@ def test_kernel_death_names_the_last_cell_started(project):
     with pytest.raises(build.ChapterFailed) as err:
         build.execute(project, jobs=1, log=lambda _: None)
     assert "book/bad.ipynb: cell 1 (the last cell started): DeadKernelError" in str(err.value)
+
+
+def test_two_cold_runs_write_the_same_bytes(tmp_path):
+    """A chapter with a seeded draw and a pandas Styler table, executed cold twice: identical files."""
+    source = tmp_path / "table.ipynb"  # written once: nbformat gives new cells random ids
+    _notebook(source, "import numpy as np, pandas as pd", "x = np.random.default_rng(3).normal(size=3)\nprint(x)",
+              "pd.DataFrame({'x': x}).style.format('{:.3f}')")
+    outputs = []
+    for run in ("a", "b"):
+        root = tmp_path / run
+        (root / "book").mkdir(parents=True)
+        (root / "src" / "prefalign").mkdir(parents=True)
+        (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/table\n")
+        (root / "book" / "intro.md").write_text("# Intro\n")
+        shutil.copyfile(source, root / "book" / "table.ipynb")
+        layout = build.Layout(root)
+        build.execute(layout, jobs=1, log=lambda _: None)
+        outputs.append((layout.stage / "book" / "table.ipynb").read_bytes())
+    assert outputs[0] == outputs[1]

@@ -176,12 +176,14 @@ def _stderr_outputs(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
 
 
 _STYLER_ID = re.compile(r'<table id="T_([0-9a-f]+)"')
+_ADDRESS = re.compile(r"<([\w.]+) (?:object )?at 0x[0-9a-f]+>")
 
 
 def make_reproducible(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop what differs between two runs of the same chapter: papermill's and nbclient's timestamps,
-    durations and absolute paths (the timings are kept in ``_build/execution.json``), and the random
-    ids pandas' ``Styler`` gives each table (``T_744f7``), replaced by the cell and output position."""
+    durations and absolute paths (the timings are kept in ``_build/execution.json``), the random
+    ids pandas' ``Styler`` gives each table (``T_744f7``), replaced by the cell and output position,
+    and memory addresses in plain-text reprs (``<...Styler at 0x7f8a...>`` becomes ``<...Styler>``)."""
     for c, cell in enumerate(nb.cells):
         cell.get("metadata", {}).pop("papermill", None)
         cell.get("metadata", {}).pop("execution", None)
@@ -193,6 +195,11 @@ def make_reproducible(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 for uuid in dict.fromkeys(_STYLER_ID.findall(html)):
                     html = html.replace(f"T_{uuid}", f"T_cell{c}_out{o}")
                 out["data"]["text/html"] = html
+            plain = out.get("data", {}).get("text/plain")
+            if isinstance(plain, list):
+                plain = "".join(plain)
+            if isinstance(plain, str):
+                out["data"]["text/plain"] = _ADDRESS.sub(r"<\1>", plain)
     meta = nb.metadata.get("papermill")
     if meta is not None:
         nb.metadata["papermill"] = {k: v for k, v in meta.items() if k in ("parameters", "default_parameters", "version")}
