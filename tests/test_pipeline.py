@@ -168,8 +168,11 @@ def test_kernel_death_names_the_last_cell_started(project):
 def test_two_cold_runs_write_the_same_bytes(tmp_path):
     """A chapter with a seeded draw and a pandas Styler table, executed cold twice: identical files."""
     source = tmp_path / "table.ipynb"  # written once: nbformat gives new cells random ids
-    _notebook(source, "import numpy as np, pandas as pd", "x = np.random.default_rng(3).normal(size=3)\nprint(x)",
-              "pd.DataFrame({'x': x}).style.format('{:.3f}')")
+    _notebook(source, "seed = 3", "import numpy as np, pandas as pd",
+              "x = np.random.default_rng(seed).normal(size=3)\nprint(x)", "pd.DataFrame({'x': x}).style.format('{:.3f}')")
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(nb, source)
     outputs = []
     for run in ("a", "b"):
         root = tmp_path / run
@@ -179,6 +182,6 @@ def test_two_cold_runs_write_the_same_bytes(tmp_path):
         (root / "book" / "intro.md").write_text("# Intro\n")
         shutil.copyfile(source, root / "book" / "table.ipynb")
         layout = build.Layout(root)
-        build.execute(layout, jobs=1, log=lambda _: None)
+        build.execute(layout, jobs=1, params={"seed": 4}, log=lambda _: None)
         outputs.append((layout.stage / "book" / "table.ipynb").read_bytes())
     assert outputs[0] == outputs[1]

@@ -183,8 +183,11 @@ def make_reproducible(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop what differs between two runs of the same chapter: papermill's and nbclient's timestamps,
     durations and absolute paths (the timings are kept in ``_build/execution.json``), the random
     ids pandas' ``Styler`` gives each table (``T_744f7``), replaced by the cell and output position,
+    the random id of papermill's injected-parameters cell,
     and memory addresses in plain-text reprs (``<...Styler at 0x7f8a...>`` becomes ``<...Styler>``)."""
     for c, cell in enumerate(nb.cells):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives the cell it inserts a random id
         cell.get("metadata", {}).pop("papermill", None)
         cell.get("metadata", {}).pop("execution", None)
         for o, out in enumerate(cell.get("outputs", [])):
