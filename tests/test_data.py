@@ -4,11 +4,13 @@ Facts marked "by hand" were read off the raw files (grep / cut / sort | uniq -c)
 the arithmetic shown, independently of the loaders.
 """
 
+import gzip
 import hashlib
 import itertools
 import json
 import math
 import tomllib
+from pathlib import Path
 from importlib import resources
 
 import numpy as np
@@ -17,6 +19,7 @@ import pytest
 
 from conftest import ROOT
 from prefalign import data, preferences, social_choice
+from prefalign.data.resources import source_file
 
 FIXTURE = ROOT / "tests" / "data" / "helpsteer_fixture.jsonl"
 
@@ -151,8 +154,8 @@ def test_arena_top_with_a_pair_that_never_met_is_refused():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"wins_a": -1}, r"pairs\['wins_a'\] must hold non-negative whole counts; row 0 has -1"),
-        ({"ties": 2.5}, r"pairs\['ties'\] must hold non-negative whole counts; row 0 has 2.5"),
+        ({"wins_a": -1}, r"pairs\[.wins_a.\] must hold non-negative whole counts <= \d+; row 0 has -1"),
+        ({"ties": 2.5}, r"pairs\['ties'\] must hold non-negative whole counts <= 9007199254740992; row 0 has 2.5"),
         ({"n_total": 10}, "wins_a \\+ wins_b \\+ ties = n_total; row 0 has 2351 != 10"),
         ({"model_b": "gpt-4-1106-preview"}, "two different models; row 0"),
     ],
@@ -258,7 +261,7 @@ def test_llmfao_bad_votes(tmp_path):
     bad = votes.copy()
     bad["model_y"] = bad["model_y"].astype(float)
     bad.loc[5, "model_y"] = 2.5
-    with pytest.raises(ValueError, match=r"votes\['model_y'\] must hold integer ids; row 5 has 2.5"):
+    with pytest.raises(ValueError, match=r"votes\['model_y'\] must hold non-negative integer ids; row 5 has 2.5"):
         data.llmfao("gpt4", votes=bad)
     bad = votes.copy()
     bad.loc[0, "model_y"] = bad.loc[0, "model_x"]
@@ -384,7 +387,7 @@ def test_helpsteer_bad_inputs(tmp_path):
         data.helpsteer_matrices(_write(tmp_path, good.drop(columns="verbosity")), seed=0)
     bad = good.copy()
     bad.loc[6, "coherence"] = 5
-    with pytest.raises(ValueError, match=r"data\['coherence'\] must hold whole scores in 0–4; row 6 has 5"):
+    with pytest.raises(ValueError, match=r"data\['coherence'\] must hold whole scores in 0–4; bad.jsonl, line 7 has 5"):
         data.helpsteer_matrices(_write(tmp_path, bad), seed=0)
     bad = good.astype({"helpfulness": float})
     bad.loc[2, "helpfulness"] = 2.5
@@ -395,7 +398,7 @@ def test_helpsteer_bad_inputs(tmp_path):
         data.helpsteer_matrices(bad, seed=0)
     bad = good.copy()
     bad.loc[0, "verbosity"] = -1
-    with pytest.raises(ValueError, match="row 0 has -1"):
+    with pytest.raises(ValueError, match="bad.csv.jsonl, line 1 has -1"):
         data.read_helpsteer(_write(tmp_path, bad, "bad.csv.jsonl"))
     (tmp_path / "scores.xlsx").write_text("x")
     with pytest.raises(ValueError, match="must end in .jsonl, .json, .parquet or .csv"):
@@ -477,3 +480,88 @@ def test_the_wheel_ships_every_data_file(tmp_path):
     data_dir = ROOT / "src" / "prefalign" / "data"
     expected = {f"prefalign/data/{p.relative_to(data_dir).as_posix()}" for p in data_dir.glob("*/*") if p.is_file()}
     assert expected and expected <= shipped, sorted(expected - shipped)
+
+
+# --- strict files: each broken file is a ValueError naming the file and the line -----------------
+
+
+def _arena_csv(tmp_path, text: str) -> Path:
+    path = tmp_path / "pairs.csv"
+    path.write_text(text)
+    return path
+
+
+def test_arena_file_problems_name_the_file_and_line(tmp_path):
+    with source_file("chatbot_arena", "arena_20240313_top22_pairwise.csv").open("r", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    header, rows = lines[0], lines[1:]
+    first = rows[0].split(",")
+    padded = ",".join([" " + first[0]] + first[1:])
+    misspelt = ",".join([first[0] + "x"] + first[1:])
+    cases = [
+        ("\n".join([header, padded, *rows[1:]]) + "\n", r"model_a'\] must be a non-empty model name without surrounding spaces; pairs file .*, line 2"),
+        ("\n".join([header, misspelt, *rows[1:]]) + "\n", r"must list every pair of its 23 models .* a misspelt model name or a truncated file\?"),
+        ("\n".join([header, *rows[:-1]]) + "\n", r"must list every pair of its 22 models \(231 rows\), got 230"),
+        ("\n".join([header, ",".join([""] + first[1:]), *rows[1:]]) + "\n", r"model_a'\] must be a non-empty model name.*line 2 has nan"),
+        ("", r"pairs file .* is empty"),
+        ("\n".join([header, ",".join(first[:2] + ["9.3e18", "0", "0", "9.3e18"]), *rows[1:]]) + "\n", r"wins_a'\] must hold non-negative whole counts <= 9007199254740992; .*line 2"),
+    ]
+    for text, message in cases:
+        with pytest.raises(ValueError, match=message):
+            data.arena_pairs(_arena_csv(tmp_path, text))
+    binary = tmp_path / "pairs.bin"
+    binary.write_bytes(b"\xff\xfe\x00\x81" * 50)
+    with pytest.raises(ValueError, match="is not a readable UTF-8 CSV file"):
+        data.arena_pairs(binary)
+
+
+def test_llmfao_file_problems_name_the_file_and_line(tmp_path):
+    with source_file("llmfao", "gpt4-crowd-comparisons.csv").open("r", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    header, rows = lines[0], lines[1:]
+    path = tmp_path / "votes.csv"
+
+    def load(*body: str):
+        path.write_text("\n".join([header, *body]) + "\n")
+        return data.llmfao("gpt4", votes=path)
+
+    first = rows[0].split(",")  # id,prompt,model_x,model_y,winner,left,right
+    with pytest.raises(ValueError, match=r"one vote per voter and item; votes file .*, line 3 repeats the vote of the judge"):
+        load(rows[0], rows[0])
+    with pytest.raises(ValueError, match=r"votes\['model_x'\] must hold non-negative integer ids; .*line 2 has -3"):
+        load(",".join(first[:2] + ["-3"] + first[3:]))
+    with pytest.raises(ValueError, match=r"votes\['model_y'\] must hold ids listed in models.jsonl; .*line 2 has the unknown id 4242"):
+        load(",".join(first[:3] + ["4242"] + first[4:]))
+    with pytest.raises(ValueError, match=r"votes\['prompt'\] must hold ids listed in prompts.jsonl"):
+        load(",".join(first[:1] + ["777"] + first[2:]))
+    assert len(load(*rows).votes) == 2139  # the whole file, as shipped, loads
+
+
+def test_shipped_votes_are_checked_against_their_totals(monkeypatch):
+    import importlib
+
+    module = importlib.import_module("prefalign.data.llmfao")
+    monkeypatch.setitem(module.SHIPPED_VOTES, "gpt4", 2140)
+    with pytest.raises(ValueError, match="gpt4-crowd-comparisons.csv does not match its provenance: 2139 votes, expected 2140"):
+        data.llmfao("gpt4")
+
+
+def test_helpsteer_file_problems(tmp_path):
+    good = pd.read_json(FIXTURE, lines=True)
+    bad = good.astype({"verbosity": object})
+    bad.loc[1, "verbosity"] = True
+    with pytest.raises(ValueError, match=r"data\['verbosity'\] must hold whole scores in 0–4; bad.jsonl, line 2 has True"):
+        data.read_helpsteer(_write(tmp_path, bad))
+    bad = good.copy()
+    bad.loc[3, "response"] = None
+    with pytest.raises(ValueError, match=r"data\['response'\] must be text \(not missing\); bad.jsonl, line 4 has nan"):
+        data.read_helpsteer(_write(tmp_path, bad))
+    with pytest.raises(ValueError, match=r"each response of a prompt once; bad.jsonl, line 2 repeats"):
+        data.read_helpsteer(_write(tmp_path, pd.concat([good.iloc[[0]], good]).reset_index(drop=True)))
+    corrupt = tmp_path / "train.jsonl.gz"
+    corrupt.write_bytes(gzip.compress(FIXTURE.read_bytes())[:40])
+    with pytest.raises(ValueError, match="could not read train.jsonl.gz"):
+        data.read_helpsteer(corrupt)
+    corrupt.write_bytes(b"not gzip at all")
+    with pytest.raises(ValueError, match="could not read train.jsonl.gz"):
+        data.read_helpsteer(corrupt)

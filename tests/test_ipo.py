@@ -121,7 +121,7 @@ def test_sampled_optimum_by_hand():
         (lambda: ipo.sampled_loss(simplex.uniform(2), np.array([0, 1])), r"pairs must have shape \(n, 2\)"),
         (lambda: ipo.sampled_loss(simplex.uniform(2), np.array([[0.0, 1.0]])), r"pairs must hold integer response indices"),
         (lambda: ipo.sample_pairs(preferences.cyclic(0.1), simplex.uniform(3), 0, np.random.default_rng(0)), r"n must be >= 1, got 0"),
-        (lambda: ipo.ipo_optimum_on_support(np.stack([preferences.cyclic(0.1)] * 2), simplex.uniform(3)), r"single K x K matrix P"),
+        (lambda: ipo.ipo_optimum_on_support(np.stack([preferences.cyclic(0.1)] * 2), simplex.uniform(3)), r"takes one problem: P must be a single K x K matrix"),
     ],
 )
 def test_bad_input(call, message):

@@ -74,7 +74,7 @@ def test_bad_arguments():
         preferences.is_weakly_strongly_transitive(ALL_TIES, tol=-1.0)
     with pytest.raises(ValueError, match="tol must be >= 0"):
         preferences.has_strict_majority_cycle(ALL_TIES, tol=-1.0)
-    with pytest.raises(ValueError, match="rule must be one of"):
+    with pytest.raises(ValueError, match="rule must be 'strict' or 'ties allowed'"):
         preferences.structure_under(ALL_TIES, "lenient")
 
 
@@ -118,7 +118,7 @@ def test_helpsteer_matrices_carry_both_rules():
     assert ties["strongly transitive"] >= strict["strongly transitive"]  # strict-rule SST matrices stay SST
     np.testing.assert_array_equal(H.select("strongly transitive", rule="ties allowed"),
                                   H.P[H.structure_ties == "strongly transitive"])
-    with pytest.raises(ValueError, match="rule must be one of"):
+    with pytest.raises(ValueError, match="rule must be 'strict' or 'ties allowed'"):
         H.counts("lenient")
 
 

@@ -66,8 +66,9 @@ def test_validation_names_the_argument():
         trained.pair_gradient(np.zeros(4), -W, 1.0)
     with pytest.raises(ValueError, match=r"weights must have shape \(\.\.\., K, K\) with K = 3"):
         trained.pair_hessian(np.zeros(3), W, 1.0)
-    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
-        trained.sample_weights(W, 10, 0)
+    with pytest.raises(ValueError, match="rng must be a numpy Generator or an integer seed, got None"):
+        trained.sample_weights(W, 10, None)
+    assert np.array_equal(trained.sample_weights(W, 10, 0), trained.sample_weights(W, 10, np.random.default_rng(0)))
     with pytest.raises(ValueError, match="beta must be > 0"):
         trained.pair_loss(np.zeros(4), W, 0.0)
 
@@ -122,7 +123,7 @@ def test_engine_validation():
         trained.simulate_trained(P, lr=1.5, **args)
     with pytest.raises(ValueError, match="lr must be < 0.5 for ipo"):
         trained.simulate_trained(P, lr=0.7, pairs=10, rng=np.random.default_rng(0), **args)
-    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator when pairs"):
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator or an integer seed when pairs"):
         trained.simulate_trained(P, lr=0.1, pairs=10, **args)
     with pytest.raises(ValueError, match="rng is unused"):
         trained.simulate_trained(P, lr=0.1, rng=np.random.default_rng(0), **args)

@@ -3,8 +3,12 @@
 1. :func:`execute` runs every chapter notebook listed in ``_toc.yml`` with papermill, in parallel
    (one process per core), into ``_build/stage/book/``. A chapter is skipped when its *key* — a
    SHA-256 of the notebook, every file of the ``prefalign`` package, ``requirements.txt``,
-   ``pyproject.toml``, the parameters and the Python version — equals the key stored with its last
-   successful run. A failing chapter fails the whole step with its name and the failing cell.
+   ``pyproject.toml``, the parameters (and the content of every file a parameter names) and the
+   Python version — equals the key stored with its last successful run. A failing chapter fails
+   the whole step with its name and the failing cell of the source notebook; so does a chapter
+   that writes to standard error (a warning, a stray ``print(file=sys.stderr)``), except for the
+   lines of :data:`STDERR_ALLOWED`. The executed notebooks carry no timestamps or paths, so two
+   builds give the same bytes.
 2. :func:`stage` mirrors ``_config.yml``, ``_toc.yml`` and the non-notebook pages of ``book/`` into
    ``_build/stage`` (rewriting only what changed, so Sphinx's incremental build stays incremental).
 3. :func:`write_provenance` writes the figure manifest and the status and reproducibility fragments.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +40,10 @@ from prefalign import provenance
 
 CELL_TIMEOUT = 900
 """Seconds one cell may run before papermill aborts the chapter."""
+
+STDERR_ALLOWED: tuple[str, ...] = ()
+"""Substrings of standard-error lines a chapter may print without failing (a dependency's known
+harmless warning would go here, with its reason). Empty: no chapter of the book writes to stderr."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,22 @@ def _hash_tree(h: "hashlib._Hash", base: Path, root: Path) -> None:
         h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
 
 
+def _named_files(value: Any, cwd: Path) -> list[Path]:
+    """The existing files a parameter value names (a path string, or lists/dicts of them), relative to
+    the chapter's folder, where papermill runs it."""
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in _named_files(v, cwd)]
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in _named_files(v, cwd)]
+    if isinstance(value, (str, os.PathLike)) and str(value) and len(str(value)) < 4096:
+        try:
+            path = cwd / Path(value)
+            return [path] if path.is_file() else []
+        except (OSError, ValueError):
+            return []
+    return []
+
+
 def inputs_key(layout: Layout, notebook: Path, params: dict[str, Any]) -> str:
     """SHA-256 over everything a chapter's output depends on (see the module docstring)."""
     h = hashlib.sha256()
@@ -118,14 +143,78 @@ def inputs_key(layout: Layout, notebook: Path, params: dict[str, Any]) -> str:
     for name in ("requirements.txt", "pyproject.toml"):
         path = layout.root / name
         h.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
-    h.update(json.dumps(params, sort_keys=True).encode() + b"\0" + sys.version.encode())
+    h.update(json.dumps(params, sort_keys=True, default=str).encode() + b"\0" + sys.version.encode())
+    for path in _named_files(params, notebook.parent):  # the content of the files parameters name
+        h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def _source_cell(nb: nbformat.NotebookNode, index: int) -> int:
+    """The index in the source notebook of cell ``index`` of the executed one (papermill inserts an
+    ``injected-parameters`` cell, which shifts every later cell by one)."""
+    injected = [i for i, c in enumerate(nb.cells) if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    return index - sum(1 for i in injected if i < index)
+
+
+def _last_started(nb: nbformat.NotebookNode) -> int | None:
+    """The executed notebook's last cell papermill started (the last with a ``start_time``)."""
+    started = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
+
+
+def _stderr_outputs(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
+    """``(cell index, text)`` of every standard-error output not allowed by :data:`STDERR_ALLOWED`."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                lines = [line for line in out.get("text", "").splitlines()
+                         if line.strip() and not any(a in line for a in STDERR_ALLOWED)]
+                if lines:
+                    found.append((i, "\n".join(lines)))
+    return found
+
+
+_STYLER_ID = re.compile(r'<table id="T_([0-9a-f]+)"')
+_ADDRESS = re.compile(r"<([\w.]+) (?:object )?at 0x[0-9a-f]+>")
+
+
+def make_reproducible(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop what differs between two runs of the same chapter: papermill's and nbclient's timestamps,
+    durations and absolute paths (the timings are kept in ``_build/execution.json``), the random
+    ids pandas' ``Styler`` gives each table (``T_744f7``), replaced by the cell and output position,
+    the random id of papermill's injected-parameters cell,
+    and memory addresses in plain-text reprs (``<...Styler at 0x7f8a...>`` becomes ``<...Styler>``)."""
+    for c, cell in enumerate(nb.cells):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives the cell it inserts a random id
+        cell.get("metadata", {}).pop("papermill", None)
+        cell.get("metadata", {}).pop("execution", None)
+        for o, out in enumerate(cell.get("outputs", [])):
+            html = out.get("data", {}).get("text/html")
+            if isinstance(html, list):
+                html = "".join(html)
+            if isinstance(html, str):
+                for uuid in dict.fromkeys(_STYLER_ID.findall(html)):
+                    html = html.replace(f"T_{uuid}", f"T_cell{c}_out{o}")
+                out["data"]["text/html"] = html
+            plain = out.get("data", {}).get("text/plain")
+            if isinstance(plain, list):
+                plain = "".join(plain)
+            if isinstance(plain, str):
+                out["data"]["text/plain"] = _ADDRESS.sub(r"<\1>", plain)
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        nb.metadata["papermill"] = {k: v for k, v in meta.items() if k in ("parameters", "default_parameters", "version")}
+    return nb
 
 
 def _execute_one(src: str, dst: str, cwd: str, params: dict[str, Any], stderr_log: str) -> dict[str, Any]:
     """Run one notebook with papermill (in a worker process); report success or the failing cell.
 
     The kernel's standard error (start-up chatter, tracebacks of a crash) goes to ``stderr_log``.
+    Papermill saves the output notebook as each cell starts, so after a kernel death it names the
+    cell that was running.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -138,17 +227,37 @@ def _execute_one(src: str, dst: str, cwd: str, params: dict[str, Any], stderr_lo
         try:
             papermill.execute_notebook(
                 src, dst, parameters=params, kernel_name="python3", cwd=cwd, progress_bar=False,
-                log_output=False, request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT,
+                log_output=False, request_save_on_cell_execute=True, execution_timeout=CELL_TIMEOUT,
             )
         except PapermillExecutionError as exc:
-            return {"ok": False, "cell": exc.cell_index, "count": exc.exec_count,
+            cell = exc.cell_index
+            try:
+                cell = _source_cell(nbformat.read(dst, as_version=4), exc.cell_index)
+            except Exception:  # noqa: BLE001 (no readable output: report papermill's index)
+                pass
+            return {"ok": False, "cell": cell, "count": exc.exec_count,
                     "error": f"{exc.ename}: {exc.evalue}", "seconds": time.perf_counter() - start}
         except Exception as exc:  # kernel death, timeout, unreadable notebook: still name the chapter
-            return {"ok": False, "cell": None, "count": None, "error": f"{type(exc).__name__}: {exc}",
-                    "seconds": time.perf_counter() - start}
+            cell = None
+            try:
+                executed = nbformat.read(dst, as_version=4)
+                last = _last_started(executed)
+                cell = None if last is None else _source_cell(executed, last)
+            except Exception:  # noqa: BLE001 (papermill wrote nothing)
+                pass
+            return {"ok": False, "cell": cell, "count": None, "started": True,
+                    "error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - start}
         finally:
             os.dup2(saved_stderr, 2)
             os.close(saved_stderr)
+    executed = nbformat.read(dst, as_version=4)
+    stderr = _stderr_outputs(executed)
+    if stderr:
+        cell, text = stderr[0]
+        return {"ok": False, "cell": _source_cell(executed, cell), "count": executed.cells[cell].get("execution_count"),
+                "error": f"the chapter wrote to standard error ({len(stderr)} cell(s)); first: {text[:500]}",
+                "seconds": time.perf_counter() - start}
+    nbformat.write(make_reproducible(executed), dst)
     return {"ok": True, "seconds": time.perf_counter() - start, "environment": provenance.environment()}
 
 
@@ -203,6 +312,7 @@ def execute(layout: Layout, *, jobs: int | None = None, params: dict[str, Any] |
             if result["ok"]:
                 os.replace(running, out_dir / nb.name)
                 key_file.write_text(key)
+                (layout.failed / nb.name).unlink(missing_ok=True)  # an old failure no longer applies
                 timings[nb.stem] = {"seconds": round(result["seconds"], 2), "params": nb_params,
                                     "commit": at_commit, "environment": result["environment"]}
                 log(f"  executed    {rel} in {result['seconds']:.1f} s")
@@ -212,8 +322,12 @@ def execute(layout: Layout, *, jobs: int | None = None, params: dict[str, Any] |
                 kept = layout.failed / nb.name
                 if running.exists():
                     os.replace(running, kept)
-                where = (f"cell {result['cell']} (In [{result['count']}])" if result["cell"] is not None
-                         else "before or between cells")
+                if result["cell"] is None:
+                    where = "before the first cell"
+                elif result["count"] is None:
+                    where = f"cell {result['cell']} (the last cell started)"
+                else:
+                    where = f"cell {result['cell']} (In [{result['count']}])"
                 failures.append(f"{rel}: {where}: {result['error']} (executed notebook: {kept}; kernel stderr: "
                                 f"{layout.logs / (nb.stem + '.stderr.log')})")
                 log(f"  FAILED      {rel} at {where}")

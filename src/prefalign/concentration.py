@@ -87,7 +87,7 @@ def is_monotone_pair(P: ArrayLike, i: int, j: int, order: ArrayLike | None = Non
     absorbs round-off only.
     """
     d = gap_profile(P, i, j, order)
-    t = float(validation.finite_array(tol, "tol"))
+    t = validation.scalar(tol, "tol")
     return bool(np.all(np.diff(d) <= t))
 
 
@@ -102,7 +102,7 @@ def is_top_heavier(mu_new: ArrayLike, mu: ArrayLike, order: ArrayLike, *, tol: f
     if new.ndim != 1 or old.shape != new.shape:
         raise ValueError(f"mu_new and mu must be single samplers of the same shape (K,), got {new.shape} and {old.shape}")
     o = _order(order, new.size)
-    t = float(validation.finite_array(tol, "tol"))
+    t = validation.scalar(tol, "tol")
     return bool(np.all(np.cumsum(new[o] - old[o])[:-1] >= -t))
 
 
@@ -120,7 +120,9 @@ def abel_terms(P: ArrayLike, i: int, j: int, mu_new: ArrayLike, mu: ArrayLike,
     old = validation.probability_vector(mu, "mu")
     validation.same_size(Q.shape[0], new, "mu_new")
     validation.same_size(Q.shape[0], old, "mu")
-    b = float(validation.positive(beta, "beta"))
+    if new.ndim != 1 or old.ndim != 1:
+        raise ValueError(f"mu_new and mu must be single samplers of shape (K,), got {new.shape} and {old.shape}")
+    b = validation.scalar(beta, "beta", validation.positive)
     D = np.cumsum(new[o] - old[o])[:-1]
     return b * D * (d[:-1] - d[1:])
 
@@ -135,7 +137,7 @@ def shrinking_shift(P: ArrayLike, i: int, j: int, order: ArrayLike | None = None
     """
     Q, o = _single_with_order(P, order)
     d = gap_profile(Q, i, j, o)
-    t = float(validation.finite_array(tol, "tol"))
+    t = validation.scalar(tol, "tol")
     rises = np.flatnonzero(np.diff(d) > t)
     if rises.size == 0:
         return None
@@ -171,7 +173,7 @@ def adjacent_shift(P: ArrayLike, mu_new: ArrayLike, mu: ArrayLike, order: ArrayL
     validation.same_size(Q.shape[0], old, "mu")
     if new.ndim != 1 or old.ndim != 1:
         raise ValueError(f"mu_new and mu must be single samplers of shape (K,), got {new.shape} and {old.shape}")
-    G = logit_gaps(Q, np.stack([new, old]), beta)
+    G = logit_gaps(Q, np.stack([new, old]), validation.scalar(beta, "beta", validation.positive))
     a = np.arange(Q.shape[0] - 1)
     change = G[0][o[a], o[a + 1]] - G[1][o[a], o[a + 1]]
     return AdjacentShift(shifted=np.cumsum(new[o] - old[o])[:-1], change=change)
@@ -183,6 +185,7 @@ def random_top_heavier(mu: ArrayLike, order: ArrayLike, rng: np.random.Generator
     From the last position up, a uniform fraction of the mass at each position moves to a position
     drawn uniformly above it; every transfer moves mass upwards, so ``μ'`` dominates ``μ``.
     """
+    rng = validation.generator(rng)
     m = validation.probability_vector(mu, "mu")
     if m.ndim != 1:
         raise ValueError(f"mu must be a single sampler of shape (K,), got shape {m.shape}")

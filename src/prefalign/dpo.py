@@ -62,15 +62,18 @@ def _reach(P: np.ndarray) -> np.ndarray:
     return reach > 0
 
 
-def dominating_set(P: np.ndarray) -> list[int] | None:
+def dominating_set(P: ArrayLike) -> list[int] | None:
     """A set of responses that beats every other response with probability 1, or ``None``.
 
-    ``P`` is a single validated ``K x K`` matrix. Returns ``T`` (sorted) such that
+    ``P`` is a single ``K x K`` preference matrix. Returns ``T`` (sorted) such that
     ``P[t, o] = 1`` for every ``t ∈ T`` and ``o ∉ T``, if one exists; then DPO has no finite
     optimum for any full-support sampler (the log-ratios of ``T`` grow without bound). It exists
     iff the graph with edges ``i → j`` for ``P[i, j] > 0`` is not strongly connected: ``T`` is the
     set of responses that some response cannot reach.
     """
+    P = preferences.validate(P)
+    if P.ndim != 2:
+        raise ValueError(f"P must be a single K x K matrix here, got shape {P.shape}")
     reach = _reach(P)
     for x in range(P.shape[0]):
         if not reach[x].all():
@@ -129,11 +132,11 @@ def _fit(P: np.ndarray, p_index: np.ndarray, mu: np.ndarray, starts: np.ndarray,
     _fit_batch(np.array(P, dtype=float, order="C"), np.array(p_index, dtype=np.int64, order="C"),
                np.array(mu, dtype=float, order="C"), np.array(starts, dtype=float, order="C"), float(tol),
                int(max_iter), x, residual, code)
-    raise_unconverged(code, residual, tol, max_iter)
+    _raise_unconverged(code, residual, tol, max_iter)
     return x, residual
 
 
-def raise_unconverged(code: np.ndarray, residual: np.ndarray, tol: float, max_iter: int, where: str = "") -> None:
+def _raise_unconverged(code: np.ndarray, residual: np.ndarray, tol: float, max_iter: int, where: str = "") -> None:
     """``RuntimeError`` naming the worst problem if some solve failed (``code < 0``), else nothing."""
     failed = code < 0
     if np.any(failed):
@@ -199,7 +202,7 @@ def fit_scores(P: ArrayLike, mu: ArrayLike, start: ArrayLike | list, *, tol: flo
     if starts is None:
         raise ValueError(f"start must have shape (K, n) = {(K, n)} (or be a list of such arrays), "
                          f"got shape(s) {[np.shape(c) for c in candidates]}")
-    tol = float(validation.positive(tol, "tol"))
+    tol = validation.scalar(tol, "tol", validation.positive)
     max_iter = validation.count(max_iter, "max_iter", minimum=0)
     x, residual = _fit(Q, _p_index(Q, n), m, starts.transpose(0, 2, 1), tol, max_iter)
     return x.T, residual
@@ -248,15 +251,36 @@ def _scores(P: np.ndarray, mu: np.ndarray, beta: np.ndarray, shape: tuple[int, .
     return x.reshape(shape + (K,)), residual.reshape(shape)
 
 
-def log_optimum(P: np.ndarray, mu: np.ndarray, log_ref: np.ndarray, beta: ArrayLike, *, tol: float = 1e-12,
-                init: np.ndarray | None = None, max_iter: int = MAX_ITER) -> tuple[np.ndarray, np.ndarray]:
-    """``(log π*, max |FOC residual|)`` for already validated inputs, by damped Newton (:func:`fit_scores`).
+def log_optimum(P: ArrayLike, mu: ArrayLike, log_ref: ArrayLike, beta: ArrayLike, *, tol: float = 1e-12,
+                init: ArrayLike | None = None, max_iter: int = MAX_ITER) -> tuple[np.ndarray, np.ndarray]:
+    """``(log π*, max |FOC residual|)`` by damped Newton (:func:`fit_scores`), in log space.
 
-    Shapes broadcast: ``P (..., K, K)``, ``mu (..., K)``, ``log_ref (..., K)``, ``beta (...)``;
-    ``init`` (optional, ``(..., K)``) is a starting implicit reward ``r``. Default start: the
-    linearised (IPO) solution ``r = 4β P μ`` with its cubic correction (:func:`start_scores`). Raises
+    Shapes broadcast: ``P (..., K, K)`` with a finite optimum (:func:`has_optimum`), ``mu (..., K)``
+    with full support, ``log_ref (..., K)`` finite log-weights of the reference (a constant added to
+    them cancels), ``beta (...)`` > 0; ``init`` (optional, ``(..., K)``, finite) is a starting implicit
+    reward ``r``. Default start: the linearised (IPO) solution ``r = 4β P μ`` with its cubic
+    correction (:func:`start_scores`). Bad input raises ``ValueError`` naming the argument;
     ``RuntimeError`` with the residual reached if Newton does not converge within ``max_iter`` steps.
     """
+    Q, m, _, b = _inputs(P, mu, None, beta)
+    K = Q.shape[-1]
+    lr = validation.finite_array(log_ref, "log_ref", ndim_min=1)
+    validation.same_size(K, lr, "log_ref")
+    start = None if init is None else validation.finite_array(init, "init", ndim_min=1)
+    if start is not None:
+        validation.same_size(K, start, "init")
+    tol = validation.scalar(tol, "tol", validation.positive)
+    max_iter = validation.count(max_iter, "max_iter")
+    shape = problem.broadcast(("P", Q.shape[:-2]), ("mu", m.shape[:-1]), ("log_ref", lr.shape[:-1]), ("beta", b.shape))
+    if start is not None and problem.broadcast(("init", start.shape[:-1]), ("the problem", shape)) != shape:
+        raise ValueError(f"init must broadcast to the batch shape {shape} of the problem, got shape {start.shape}")
+    check_optimum_exists(Q)
+    return _log_optimum(Q, m, lr, b, tol=tol, init=start, max_iter=max_iter)
+
+
+def _log_optimum(P: np.ndarray, mu: np.ndarray, log_ref: np.ndarray, beta: np.ndarray, *, tol: float,
+                 init: np.ndarray | None = None, max_iter: int = MAX_ITER) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`log_optimum` for validated inputs."""
     beta = np.asarray(beta, dtype=float)
     shape = np.broadcast_shapes(P.shape[:-2], mu.shape[:-1], log_ref.shape[:-1], beta.shape)
     x, residual = _scores(P, mu, beta, shape, tol, init, max_iter)
@@ -271,7 +295,7 @@ def implicit_reward(P: ArrayLike, mu: ArrayLike, beta: ArrayLike = 1.0, *, tol: 
     ``(..., K)``. It does not depend on the reference. Errors as :func:`dpo_optimum`.
     """
     Q, m, _, b = _inputs(P, mu, None, beta)
-    tol = float(validation.positive(tol, "tol"))
+    tol = validation.scalar(tol, "tol", validation.positive)
     check_optimum_exists(Q)
     shape = np.broadcast_shapes(Q.shape[:-2], m.shape[:-1], b.shape)
     x, _ = _scores(Q, m, b, shape, tol, None, MAX_ITER)
@@ -295,9 +319,9 @@ def dpo_optimum(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None, beta:
     does not converge.
     """
     Q, m, r, b = _inputs(P, mu, ref, beta)
-    tol = float(validation.positive(tol, "tol"))
+    tol = validation.scalar(tol, "tol", validation.positive)
     check_optimum_exists(Q)
-    log_pi, _ = log_optimum(Q, m, np.log(r), b, tol=tol)
+    log_pi, _ = _log_optimum(Q, m, np.log(r), b, tol=tol)
     return np.exp(log_pi)
 
 
@@ -312,8 +336,7 @@ def _log_ratio(pi: ArrayLike, ref: ArrayLike | None, K: int) -> np.ndarray:
 
 def _single(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None, beta: ArrayLike, name: str):
     Q, m, r, b = _inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or m.ndim != 1 or np.ndim(b) != 0:
-        raise ValueError(f"{name} takes a single K x K matrix P, a single sampler mu and a scalar beta")
+    problem.single(name, Q, m, r, b)
     return Q, m, r, float(b)
 
 
@@ -344,6 +367,8 @@ def reward_derivative(P: ArrayLike, mu: ArrayLike, beta: ArrayLike = 1.0) -> np.
     (scaling μ changes nothing). Inputs as :func:`implicit_reward`.
     """
     Q, m, _, b = _inputs(P, mu, None, beta)
+    if Q.shape[-1] == 1:  # one response: r* = 0 whatever μ
+        return np.zeros(np.broadcast_shapes(Q.shape[:-2], m.shape[:-1], b.shape) + (1, 1))
     r = implicit_reward(Q, m, b)
     x = r / b[..., None]
     S = expit(x[..., :, None] - x[..., None, :])
@@ -414,6 +439,8 @@ def spread_lower_bound(P: ArrayLike, samplers: ArrayLike, beta: float = 1.0) -> 
     ``max_k osc(r_k - r_1) >= 4β m_1 / ‖M⁻¹‖_1``, where ``osc(v) = max v - min v`` and ``m_1`` is the
     :func:`misfit` at ``μ_1``. Positive iff ``P`` is not Bradley–Terry (for such samplers).
     """
+    S = validation.probability_vector(samplers, "samplers")
+    validation.same_size(preferences.validate(P).shape[-1], S, "samplers")
     Q, m, _, b = _inputs(P, samplers, None, beta)
     K = Q.shape[-1]
     if Q.ndim != 2 or m.shape != (K, K) or np.ndim(b) != 0:

@@ -28,8 +28,10 @@ def estimate(P: ArrayLike, n: int, rng: np.random.Generator, size: tuple[int, ..
     ``P̂[i, j] = Binomial(n, P[i, j]) / n`` for ``i < j`` (independent across pairs and draws),
     ``P̂[j, i] = 1 - P̂[i, j]``, ``P̂[i, i] = 1/2``.
     """
+    rng = validation.generator(rng)
     Q = preferences.validate(P)
     n = validation.count(n, "n")
+    size = validation.shape(size, "size")
     K = Q.shape[-1]
     iu = np.triu_indices(K, k=1)
     upper = rng.binomial(n, Q[..., iu[0], iu[1]], size=tuple(size) + Q.shape[:-2] + (len(iu[0]),)) / n
@@ -73,6 +75,7 @@ def simulate_noisy(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: Arra
             raise ValueError("init defaults to pi0, which has zero entries; pass an interior init")
     else:
         start = validation.probability_vector(init, "init", positive=True)
+        validation.same_size(K, start, "init")
     log_start = np.log(start)
     batch = dynamics.mrs_ipo_step(log_start, Q, alpha=alpha, beta=beta, lam=lam, ref=ref, pi0=pi0).shape[:-1]
     truth = np.broadcast_to(Q, batch + (K, K))

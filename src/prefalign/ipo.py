@@ -30,12 +30,23 @@ def _require_full_support(mu: np.ndarray) -> None:
     problem.require_full_support(mu, hint=" - use ipo_optimum_on_support() for the answer on the support of mu")
 
 
-def log_optimum(P: np.ndarray, mu: np.ndarray, log_ref: np.ndarray, beta: ArrayLike) -> np.ndarray:
-    """``log π*`` with ``log π* = log π_ref + β P μ - logsumexp(·)``, for already validated inputs.
+def log_optimum(P: ArrayLike, mu: ArrayLike, log_ref: ArrayLike, beta: ArrayLike) -> np.ndarray:
+    """``log π*`` with ``log π* = log π_ref + β P μ - logsumexp(·)``, in log space (no underflow).
 
-    Shapes broadcast: ``P (..., K, K)``, ``mu (..., K)``, ``log_ref (..., K)``, ``beta (...)``.
-    This is the unchecked kernel behind :func:`ipo_optimum`; the dynamics reuse it each round.
+    Shapes broadcast: ``P (..., K, K)``, ``mu (..., K)`` (any support: this is the maximiser of
+    :func:`objective_maximiser`), ``log_ref (..., K)`` finite log-weights of the reference (a
+    constant added to them cancels in the normalisation), ``beta (...)`` > 0. Bad input raises
+    ``ValueError`` naming the argument.
     """
+    Q, m, _, b = problem.inputs(P, mu, None, beta)
+    lr = validation.finite_array(log_ref, "log_ref", ndim_min=1)
+    validation.same_size(Q.shape[-1], lr, "log_ref")
+    problem.broadcast(("P", Q.shape[:-2]), ("mu", m.shape[:-1]), ("log_ref", lr.shape[:-1]), ("beta", b.shape))
+    return _log_optimum(Q, m, lr, b)
+
+
+def _log_optimum(P: np.ndarray, mu: np.ndarray, log_ref: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """:func:`log_optimum` for validated inputs: the kernel behind :func:`ipo_optimum`."""
     z = log_ref + np.asarray(beta)[..., None] * np.einsum("...ij,...j->...i", P, mu)
     return z - logsumexp(z, axis=-1, keepdims=True)
 
@@ -55,7 +66,7 @@ def ipo_optimum(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None, beta:
     """
     Q, m, r, b = problem.inputs(P, mu, ref, beta)
     _require_full_support(m)
-    return np.exp(log_optimum(Q, m, np.log(r), b))
+    return np.exp(_log_optimum(Q, m, np.log(r), b))
 
 
 def objective_maximiser(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None, beta: ArrayLike = 1.0) -> np.ndarray:
@@ -67,7 +78,7 @@ def objective_maximiser(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = Non
     follows ``β (Pμ)_i`` on the unsampled responses too (the loss alone leaves them undetermined).
     """
     Q, m, r, b = problem.inputs(P, mu, ref, beta)
-    return np.exp(log_optimum(Q, m, np.log(r), b))
+    return np.exp(_log_optimum(Q, m, np.log(r), b))
 
 
 @dataclass(frozen=True)
@@ -87,8 +98,7 @@ class SupportOptimum:
 def ipo_optimum_on_support(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None, beta: float = 1.0) -> SupportOptimum:
     """IPO's optimum for a sampler μ of any support (single ``K x K`` problem); see :class:`SupportOptimum`."""
     Q, m, r, b = problem.inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or np.ndim(b) != 0:
-        raise ValueError("ipo_optimum_on_support takes a single K x K matrix P and a scalar beta")
+    problem.single("ipo_optimum_on_support", Q, m, r, b)
     support = m > 0
     z = np.log(r[support]) + float(b) * (Q @ m)[support]
     pi = np.zeros_like(m)
@@ -105,6 +115,8 @@ def _log_ratio(pi: ArrayLike, ref: ArrayLike | None, K: int) -> np.ndarray:
         return np.log(p) + np.log(K)
     r = validation.probability_vector(ref, "ref", positive=True)
     validation.same_size(K, r, "ref")
+    if r.ndim != 1:
+        raise ValueError(f"ref must be a single policy of shape (K,), got shape {r.shape}")
     return np.log(p) - np.log(r)
 
 
@@ -115,9 +127,8 @@ def population_loss(pi: ArrayLike, P: ArrayLike, mu: ArrayLike, ref: ArrayLike |
     independent of π, to the expected :func:`sampled_loss` when pairs are drawn from ``μ ⊗ μ``
     and labelled by ``P``.
     """
-    Q, m, _, b = problem.inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or np.ndim(b) != 0:
-        raise ValueError("population_loss takes a single K x K matrix P and a scalar beta")
+    Q, m, r, b = problem.inputs(P, mu, ref, beta)
+    problem.single("population_loss", Q, m, r, b)
     r = _log_ratio(pi, ref, Q.shape[0])
     h = r[:, None] - r[None, :]
     return float(m @ (h - float(b) * (Q - 0.5)) ** 2 @ m)
@@ -129,10 +140,11 @@ def ipo_objective(pi: ArrayLike, P: ArrayLike, mu: ArrayLike, ref: ArrayLike | N
     Its maximiser is the closed form, and ``max J = (1/β) log Σ_i π_ref,i exp(β (Pμ)_i)``.
     """
     Q, m, r, b = problem.inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or np.ndim(b) != 0:
-        raise ValueError("ipo_objective takes a single K x K matrix P and a scalar beta")
+    problem.single("ipo_objective", Q, m, r, b)
     p = validation.probability_vector(pi, "pi")
     validation.same_size(Q.shape[0], p, "pi")
+    if p.ndim != 1:
+        raise ValueError(f"pi must be a single policy of shape (K,), got shape {p.shape}")
     on = p > 0
     kl = float(np.sum(p[on] * (np.log(p[on]) - np.log(r[on]))))
     return float(p @ Q @ m) - kl / float(b)
@@ -143,6 +155,7 @@ def sample_pairs(P: ArrayLike, mu: ArrayLike, n: int, rng: np.random.Generator) 
 
     Returns an int array of shape ``(n, 2)`` with rows ``(winner, loser)``.
     """
+    rng = validation.generator(rng)
     Q = preferences.validate(P)
     if Q.ndim != 2:
         raise ValueError(f"P must be a single K x K matrix here, got shape {Q.shape}")
@@ -155,14 +168,15 @@ def sample_pairs(P: ArrayLike, mu: ArrayLike, n: int, rng: np.random.Generator) 
     return np.column_stack([np.where(first_wins, y, y2), np.where(first_wins, y2, y)])
 
 
-def _pair_counts(pairs: ArrayLike, K: int) -> np.ndarray:
+def _pair_counts(pairs: ArrayLike, K: int, source: str = "K") -> np.ndarray:
     arr = np.asarray(pairs)
     if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
         raise ValueError(f"pairs must have shape (n, 2) with n >= 1 rows (winner, loser), got shape {arr.shape}")
     if not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"pairs must hold integer response indices, got dtype {arr.dtype}")
     if arr.min() < 0 or arr.max() >= K:
-        raise ValueError(f"pairs must hold indices in [0, {K - 1}], found {int(arr.min())}..{int(arr.max())}")
+        raise ValueError(f"pairs must hold indices in [0, {K - 1}] ({K} responses, from {source}), "
+                         f"found {int(arr.min())}..{int(arr.max())}")
     N = np.zeros((K, K))
     np.add.at(N, (arr[:, 0], arr[:, 1]), 1.0)
     return N
@@ -170,9 +184,11 @@ def _pair_counts(pairs: ArrayLike, K: int) -> np.ndarray:
 
 def sampled_loss(pi: ArrayLike, pairs: ArrayLike, ref: ArrayLike | None = None, beta: float = 1.0) -> float:
     """IPO's empirical loss ``(1/n) Σ_{(w, l)} (h_π(w, l) - β/2)²`` over ``n`` (winner, loser) pairs."""
-    b = float(validation.positive(beta, "beta"))
+    b = validation.scalar(beta, "beta", validation.positive)
     p = validation.probability_vector(pi, "pi", positive=True)
-    N = _pair_counts(pairs, p.shape[-1])
+    if p.ndim != 1:
+        raise ValueError(f"pi must be a single policy of shape (K,), got shape {p.shape}")
+    N = _pair_counts(pairs, p.shape[-1], "the entries of pi")
     r = _log_ratio(p, ref, p.shape[-1])
     h = r[:, None] - r[None, :]
     return float(np.sum(N * (h - b / 2) ** 2) / N.sum())
@@ -184,9 +200,8 @@ def expected_sampled_loss(pi: ArrayLike, P: ArrayLike, mu: ArrayLike, ref: Array
     ``Σ_{y,y'} μ_y μ_{y'} [P[y,y'] (h_π(y,y') - β/2)² + P[y',y] (h_π(y',y) - β/2)²]``, by enumeration
     of the pair and its label.
     """
-    Q, m, _, b = problem.inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or np.ndim(b) != 0:
-        raise ValueError("expected_sampled_loss takes a single K x K matrix P and a scalar beta")
+    Q, m, r_, b = problem.inputs(P, mu, ref, beta)
+    problem.single("expected_sampled_loss", Q, m, r_, b)
     r = _log_ratio(pi, ref, Q.shape[0])
     h = r[:, None] - r[None, :]
     half = float(b) / 2
@@ -207,8 +222,7 @@ def numerical_optimum(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None,
     For cross-checking :func:`ipo_optimum` only: slower and accurate to about 1e-7.
     """
     Q, m, r, b = problem.inputs(P, mu, ref, beta)
-    if Q.ndim != 2 or np.ndim(b) != 0:
-        raise ValueError("numerical_optimum takes a single K x K matrix P and a scalar beta")
+    problem.single("numerical_optimum", Q, m, r, b)
     _require_full_support(m)
     target = float(b) * (Q - 0.5)
 
@@ -225,7 +239,7 @@ def sampled_optimum(pairs: ArrayLike, K: int, ref: ArrayLike | None = None, beta
     responses; otherwise a ``ValueError`` names a response that is cut off.
     """
     K = validation.count(K, "K")
-    b = float(validation.positive(beta, "beta"))
+    b = validation.scalar(beta, "beta", validation.positive)
     N = _pair_counts(pairs, K)
     reach = np.zeros(K, dtype=bool)
     reach[0] = True
@@ -238,6 +252,9 @@ def sampled_optimum(pairs: ArrayLike, K: int, ref: ArrayLike | None = None, beta
             "so its log-ratio is undetermined"
         )
     log_ref = np.full(K, -np.log(K)) if ref is None else np.log(validation.probability_vector(ref, "ref", positive=True))
+    validation.same_size(K, log_ref, "ref", against="K")
+    if log_ref.ndim != 1:
+        raise ValueError(f"ref must be a single policy of shape (K,), got shape {log_ref.shape}")
     weights = N / N.sum()
 
     def loss(x: np.ndarray) -> float:
@@ -271,7 +288,7 @@ class SmithLottery:
 
     def sampler(self, eps: float | None = None) -> np.ndarray:
         """``μ = (1-ε) q + ε u``; ``eps`` must lie in ``[0, eps_bound)``; ``None`` takes ``eps_bound / 2``."""
-        e = self.eps_bound / 2 if eps is None else float(validation.finite_array(eps, "eps"))
+        e = self.eps_bound / 2 if eps is None else validation.scalar(eps, "eps")
         if not 0.0 <= e < self.eps_bound:
             raise ValueError(
                 f"eps must lie in [0, {self.eps_bound:.6g}) for this P (beyond it a non-member of the Smith set can "
@@ -403,5 +420,6 @@ def onpolicy_optimum(P: ArrayLike, ref: ArrayLike | None = None, beta: ArrayLike
     init = None
     if start is not None:
         s = validation.probability_vector(start, "start", positive=True)
+        validation.same_size(preferences.validate(P).shape[-1], s, "start")
         init = np.log(s)
     return np.exp(dynamics.fixed_point(P, alpha=0.0, beta=beta, lam=1.0, ref=ref, init=init, tol=tol))

@@ -3,7 +3,9 @@
 A preference matrix ``P`` over ``K`` responses has ``P[i, j] = Pr(i beats j)`` with
 ``P + P.T = 1`` (so ``P[i, i] = 1/2``). It is *general*: nothing here assumes Bradley–Terry.
 ``A = P - ½·11ᵀ`` is its skew-symmetric part. The majority tournament has an edge
-``i ▷ j`` ("i beats j") iff ``P[i, j] > 1/2``.
+``i ▷ j`` ("i beats j") iff ``P[i, j] > P[j, i]`` (:func:`beats`), which is ``P[i, j] > 1/2`` when
+``P + P.T = 1`` holds exactly; deciding on the difference keeps a pair that :func:`validate` accepts
+as a tie up to its tolerance (``P[i, j] = P[j, i] = ½ + 4e-10``) a tie.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def cyclic(a: float) -> np.ndarray:
 
     ``a`` must lie in [0, 1/2]; ``a = 0`` is the all-ties matrix.
     """
-    a = float(validation.finite_array(a, "a"))
+    a = validation.scalar(a, "a")
     if not 0.0 <= a <= 0.5:
         raise ValueError(f"a must lie in [0, 0.5], got {a:g}")
     P = np.full((3, 3), 0.5)
@@ -75,8 +77,8 @@ def bradley_terry(scores: ArrayLike) -> np.ndarray:
 
 def _counts(x: ArrayLike, name: str) -> np.ndarray:
     arr = validation.finite_array(x, name, ndim_min=2)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
-        raise ValueError(f"{name} must be a square K x K matrix, got shape {arr.shape}")
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
+        raise ValueError(f"{name} must be a square K x K matrix with K >= 1, got shape {arr.shape}")
     if np.any(arr < 0):
         bad = np.unravel_index(np.argmin(arr), arr.shape)
         raise ValueError(f"{name} must be non-negative counts; {name}{validation.fmt_index(bad)} = {arr[bad]:g}")
@@ -118,12 +120,17 @@ def from_counts(wins: ArrayLike, ties: ArrayLike | None = None) -> np.ndarray:
 
 
 def beats(P: ArrayLike) -> np.ndarray:
-    """Boolean majority matrix ``B[i, j] = (P[i, j] > 1/2)``, shape ``(K, K)``."""
-    return validate(P) > 0.5
+    """Boolean majority matrix ``B[i, j] = (P[i, j] > P[j, i])``, shape ``(..., K, K)``.
+
+    The difference, not ``P[i, j] > 1/2``: :func:`validate` accepts ``P + P.T = 1`` up to
+    ``SKEW_TOL``, and a pair with ``P[i, j] = P[j, i]`` is a tie whatever the rounding left in
+    their sum. ``i`` and ``j`` tie iff neither beats the other."""
+    Q = validate(P)
+    return Q > np.swapaxes(Q, -1, -2)
 
 
 def transitive_order(P: ArrayLike) -> list[int] | None:
-    """The order ``o`` with ``P[o[a], o[b]] > 1/2`` for every ``a < b``, or ``None`` if none exists.
+    """The order ``o`` in which ``o[a]`` beats ``o[b]`` (:func:`beats`) for every ``a < b``, or ``None`` if none exists.
 
     Such an order exists iff the majority relation is a strict linear order (no ties, no cycles);
     it is then the order by number of wins, best first.
@@ -139,7 +146,7 @@ def transitive_order(P: ArrayLike) -> list[int] | None:
 
 
 def is_transitive(P: ArrayLike) -> bool:
-    """True iff some order has ``P[i, j] > 1/2`` for every ``i`` before ``j``."""
+    """True iff some order has ``i`` beating ``j`` (``P[i, j] > P[j, i]``) for every ``i`` before ``j``."""
     return transitive_order(P) is not None
 
 
@@ -162,7 +169,7 @@ def is_strongly_transitive(P: ArrayLike, *, strict: bool = False) -> bool:
 
 
 def is_cyclic(P: ArrayLike) -> bool:
-    """True iff the majority tournament (``i ▷ j`` iff ``P[i, j] > 1/2``) has a directed cycle."""
+    """True iff the majority tournament (``i ▷ j`` iff ``P[i, j] > P[j, i]``, :func:`beats`) has a directed cycle."""
     B = beats(P)
     if B.ndim != 2:
         raise ValueError(f"P must be a single K x K matrix here, got shape {B.shape}")
@@ -185,7 +192,7 @@ def is_bradley_terry(P: ArrayLike, tol: float = 1e-9) -> bool:
     Q = validate(P)
     if Q.ndim != 2:
         raise ValueError(f"P must be a single K x K matrix here, got shape {Q.shape}")
-    tol = float(validation.positive(tol, "tol"))
+    tol = validation.scalar(tol, "tol", validation.positive)
     if np.any((Q <= 0) | (Q >= 1)):
         return False
     L = logit(Q)
@@ -195,6 +202,7 @@ def is_bradley_terry(P: ArrayLike, tol: float = 1e-9) -> bool:
 
 def random_preference_matrix(K: int, rng: np.random.Generator) -> np.ndarray:
     """A general random ``K x K`` preference matrix: ``P[i, j] ~ Uniform(0, 1)`` i.i.d. for ``i < j``."""
+    rng = validation.generator(rng)
     K = validation.count(K, "K")
     P = np.full((K, K), 0.5)
     iu = np.triu_indices(K, k=1)
@@ -211,6 +219,7 @@ def random_strongly_transitive(K: int, rng: np.random.Generator) -> np.ndarray:
     Construction: i.i.d. uniforms, running maxima along rows then up columns, plus a small
     strictly increasing ramp in ``k - i``.
     """
+    rng = validation.generator(rng)
     K = validation.count(K, "K")
     M = np.zeros((K, K))
     iu = np.triu_indices(K, k=1)
@@ -231,7 +240,9 @@ def random_cyclic(K: int, rng: np.random.Generator, *, max_tries: int = 10_000) 
 
     Rejection sampling from ``random_preference_matrix``; raises after ``max_tries`` draws.
     """
+    rng = validation.generator(rng)
     K = validation.count(K, "K", minimum=3)
+    max_tries = validation.count(max_tries, "max_tries")
     for _ in range(max_tries):
         P = random_preference_matrix(K, rng)
         if is_cyclic(P):
@@ -277,7 +288,7 @@ def fooling_matrix(mu: ArrayLike, eps: float | None = None) -> np.ndarray:
     room = 0.5 * (1.0 - m[c] - m[d])
     if eps is None:
         eps = room / 2
-    eps = float(validation.finite_array(eps, "eps"))
+    eps = validation.scalar(eps, "eps")
     if not 0.0 < eps < room:
         raise ValueError(f"eps must lie in (0, (1 - mu_c - mu_d)/2) = (0, {room:.6g}) for this mu, got {eps:g}")
     order = [c, d] + [i for i in range(K) if i not in (c, d)]
@@ -295,6 +306,7 @@ def random_transitive(K: int, rng: np.random.Generator) -> np.ndarray:
     Entries above the diagonal are i.i.d. uniform on (½, 1]; nothing else is imposed, so for
     ``K >= 3`` the matrix is usually not strongly transitive.
     """
+    rng = validation.generator(rng)
     K = validation.count(K, "K")
     P = np.full((K, K), 0.5)
     iu = np.triu_indices(K, k=1)
@@ -312,10 +324,12 @@ def random_with_smith_set(K: int, size: int, rng: np.random.Generator, *, max_tr
     two responses would dominate alone); for ``size >= 3`` a random matrix drawn until its own Smith
     set is all of it (at most ``max_tries`` draws, then ``RuntimeError``).
     """
+    rng = validation.generator(rng)
     K = validation.count(K, "K")
     size = validation.count(size, "size")
     if size > K:
         raise ValueError(f"size must be <= K = {K}, got {size}")
+    max_tries = validation.count(max_tries, "max_tries")
     from prefalign import social_choice  # imported here: social_choice itself imports this module
 
     members = np.sort(rng.permutation(K)[:size])
@@ -405,7 +419,7 @@ def fit_bradley_terry(wins: ArrayLike, ties: ArrayLike | None = None, *, tol: fl
                 f"no chain of wins (i beat j, j beat k, ...) leads {where}"
             )
     n = w + w.T
-    tol = float(validation.positive(tol, "tol"))
+    tol = validation.scalar(tol, "tol", validation.positive)
     max_iter = validation.count(max_iter, "max_iter")
 
     def loglik(s: np.ndarray) -> float:
@@ -445,18 +459,19 @@ TIE_TOL = 1e-12
 
 
 def has_strict_majority_cycle(P: ArrayLike, tol: float = TIE_TOL) -> np.ndarray | bool:
-    """True iff the strict majority relation ``i ▷ j ⇔ P[i, j] > 1/2 + tol`` has a directed cycle.
+    """True iff the strict majority relation ``i ▷ j ⇔ (P[i, j] - P[j, i]) / 2 > tol`` has a directed cycle.
 
-    Ties (``|P[i, j] - 1/2| <= tol``) are no edge, so a cycle needs every step to be a strict
+    (``(P[i, j] - P[j, i]) / 2 = P[i, j] - 1/2`` when ``P + P.T = 1`` exactly.) Ties
+    (``|P[i, j] - P[j, i]| / 2 <= tol``) are no edge, so a cycle needs every step to be a strict
     majority. With ``tol = 0`` this is :func:`is_cyclic`. Batched: ``P`` (..., K, K) gives a boolean
     array of shape (...), a single matrix a ``bool``. Computed by the transitive closure of ``▷``
     (Warshall): a cycle exists iff some ``i`` reaches itself.
     """
     Q = validate(P)
-    tol = float(validation.finite_array(tol, "tol"))
+    tol = validation.scalar(tol, "tol")
     if tol < 0:
         raise ValueError(f"tol must be >= 0, got {tol:g}")
-    reach = Q > 0.5 + tol
+    reach = 0.5 * (Q - np.swapaxes(Q, -1, -2)) > tol
     for m in range(Q.shape[-1]):
         reach = reach | (reach[..., :, m:m + 1] & reach[..., m:m + 1, :])
     out = np.diagonal(reach, axis1=-2, axis2=-1).any(axis=-1)
@@ -474,7 +489,7 @@ def is_weakly_strongly_transitive(P: ArrayLike, tol: float = TIE_TOL) -> np.ndar
     (experiments chapter). Batched like :func:`has_strict_majority_cycle`.
     """
     Q = validate(P)
-    tol = float(validation.finite_array(tol, "tol"))
+    tol = validation.scalar(tol, "tol")
     if tol < 0:
         raise ValueError(f"tol must be >= 0, got {tol:g}")
     K = Q.shape[-1]
@@ -500,6 +515,7 @@ def structure_under(P: ArrayLike, rule: str) -> np.ndarray | str:
     gives ``"cyclic"`` iff :func:`has_strict_majority_cycle`, ``"strongly transitive"`` iff
     :func:`is_weakly_strongly_transitive`, ``"neither"`` otherwise (the two classes are disjoint: a
     strict-majority cycle violates the weak inequalities on some triple of it)."""
+    rule = validation.choice(rule, "rule", TIE_RULES)
     if rule == "strict":
         return structure(P)
     if rule != "ties allowed":

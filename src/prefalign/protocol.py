@@ -40,6 +40,8 @@ class PhaseGrid:
 
     def mean(self, name: str) -> np.ndarray:
         """The average over matrices of one of the ``(M, A, B)`` fields, shape ``(A, B)``."""
+        validation.choice(name, "name", ("cycle_strength", "entropy", "last_move", "contraction", "spectral_radius",
+                                         "fixed_point_distance"))
         return np.nanmean(getattr(self, name), axis=0)
 
 
@@ -64,6 +66,8 @@ def phase_grid(P: ArrayLike, alphas: ArrayLike, betalam: ArrayLike, *, steps: in
     if init is not None:
         start = validation.probability_vector(init, "init", positive=True)
         validation.same_size(K, start, "init")
+        if start.ndim > 2 or (start.ndim == 2 and start.shape[0] != Q.shape[0]):
+            raise ValueError(f"init must have shape (K,) or (M, K) = ({Q.shape[0]}, {K}), got shape {start.shape}")
         start = start[:, None, None, :] if start.ndim == 2 else start
     grid = dict(alpha=a[None, :, None], beta=b[None, None, :], lam=1.0)
     run = dynamics.simulate(Q[:, None, None], init=start, steps=steps, record="last", **grid)
@@ -72,7 +76,7 @@ def phase_grid(P: ArrayLike, alphas: ArrayLike, betalam: ArrayLike, *, steps: in
     radius = np.full(shape, np.nan)
     distance = np.full(shape, np.nan)
     below = a < 1
-    if stability and below.any():
+    if validation.flag(stability, "stability") and below.any():
         sub = dict(alpha=a[below][None, :, None], beta=b[None, None, :], lam=1.0)
         fixed = dynamics.fixed_point(Q[:, None, None], **sub)
         radius[:, below] = dynamics.spectral_radius(fixed, Q[:, None, None], **sub)
@@ -103,8 +107,8 @@ def instability_onset(P: ArrayLike, alpha: float, low: float, high: float, *, rt
     Q = preferences.validate(P)
     if Q.ndim != 2:
         raise ValueError(f"P must be a single K x K matrix, got shape {Q.shape}")
-    a = float(validation.unit_interval(alpha, "alpha"))
-    lo, hi = float(validation.positive(low, "low")), float(validation.positive(high, "high"))
+    a = validation.scalar(alpha, "alpha", validation.unit_interval)
+    lo, hi = validation.scalar(low, "low", validation.positive), validation.scalar(high, "high", validation.positive)
 
     def excess(bl: float) -> float:
         fixed = dynamics.fixed_point(Q, alpha=a, beta=bl, lam=1.0)
@@ -112,4 +116,4 @@ def instability_onset(P: ArrayLike, alpha: float, low: float, high: float, *, rt
 
     if np.sign(excess(lo)) == np.sign(excess(hi)):
         raise ValueError(f"the spectral radius must cross 1 between low = {lo:g} and high = {hi:g} (alpha = {a:g})")
-    return float(brentq(excess, lo, hi, xtol=float(validation.positive(rtol, "rtol")) * lo))
+    return float(brentq(excess, lo, hi, xtol=validation.scalar(rtol, "rtol", validation.positive) * lo))

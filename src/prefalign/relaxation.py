@@ -122,11 +122,12 @@ def _fixed_point_inputs(log_pi, P, alpha, beta, lam, loss, ref, pi0, tol):
     Q = preferences.validate(P)
     K = Q.shape[-1]
     validation.same_size(K, lp, "log_pi")
+    tol = validation.scalar(tol, "tol", validation.positive)
     step = dynamics.mrs_ipo_step if losses.check_loss(loss) == "ipo" else dynamics.mrs_dpo_step
     residual = dynamics.logit_distance(step(lp, Q, alpha=alpha, beta=beta, lam=lam, ref=ref, pi0=pi0), lp)
     if np.any(residual > tol):
-        raise ValueError(f"log_pi must be a fixed point of the exact round (the formula holds only there); "
-                         f"one round moves it by {float(np.max(residual)):.3g} > tol = {tol:g}")
+        raise ValueError(f"log_pi must be a fixed point of the exact round with these P, alpha, beta, lam, ref and pi0 "
+                         f"(the formula holds only there); one round moves it by {float(np.max(residual)):.3g} > tol = {tol:g}")
     a = validation.unit_interval(alpha, "alpha")[..., None]
     lm = validation.unit_interval(lam, "lam")[..., None]
     log_ref = np.full(K, -np.log(K)) if ref is None else np.log(validation.probability_vector(ref, "ref", positive=True))
@@ -156,10 +157,13 @@ def trained_jacobian(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta:
     return M + (np.eye(K) - M) @ J
 
 
-def trained_spectral_radius(log_pi: ArrayLike, P: ArrayLike, **kwargs) -> np.ndarray:
-    """Largest modulus of the eigenvalues of :func:`trained_jacobian` on ``1^⊥`` (shape ``(...)``);
-    below 1: the fixed point is locally asymptotically stable under trained rounds."""
-    J = trained_jacobian(log_pi, P, **kwargs)
+def trained_spectral_radius(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
+                            lr: ArrayLike, grad_steps: int, loss: losses.Loss = "ipo", ref: ArrayLike | None = None,
+                            pi0: ArrayLike | None = None, tol: float = 1e-8) -> np.ndarray:
+    """Largest modulus of the eigenvalues of :func:`trained_jacobian` on ``1^⊥`` (shape ``(...)``; same
+    arguments); below 1: the fixed point is locally asymptotically stable under trained rounds."""
+    J = trained_jacobian(log_pi, P, alpha=alpha, beta=beta, lam=lam, lr=lr, grad_steps=grad_steps, loss=loss, ref=ref,
+                         pi0=pi0, tol=tol)
     Q = dynamics.perp_basis(J.shape[-1])
     return np.abs(np.linalg.eigvals(Q.T @ J @ Q)).max(axis=-1)
 

@@ -42,6 +42,8 @@ def log_normalize(logits: ArrayLike) -> np.ndarray:
     the float64 range itself ends).
     """
     z = validation.finite_array(logits, "logits", ndim_min=1)
+    if z.shape[-1] == 0:
+        raise ValueError(f"logits must have at least one entry along the last axis, got shape {z.shape}")
     return z - logsumexp(z, axis=-1, keepdims=True)
 
 

@@ -1,6 +1,7 @@
 """Social-choice notions on a preference matrix: winners, the Smith set, scores, maximal lotteries.
 
-``i`` *beats* ``j`` iff ``P[i, j] > 1/2`` (the majority tournament). All functions take a single
+``i`` *beats* ``j`` iff ``P[i, j] > P[j, i]`` (the majority tournament, :func:`preferences.beats`;
+``P[i, j] > 1/2`` when ``P + P.T = 1`` exactly). All functions take a single
 validated ``K x K`` matrix.
 """
 
@@ -21,19 +22,18 @@ def _single(P: ArrayLike) -> np.ndarray:
 
 
 def condorcet_winner(P: ArrayLike) -> int | None:
-    """The response that beats every other one (``P[c, j] > 1/2`` for all ``j != c``), or ``None``."""
-    Q = _single(P)
-    B = Q > 0.5
+    """The response that beats every other one (``P[c, j] > P[j, c]`` for all ``j != c``), or ``None``."""
+    B = preferences.beats(_single(P))
     np.fill_diagonal(B, True)
     winners = np.flatnonzero(B.all(axis=1))
     return int(winners[0]) if winners.size else None
 
 
 def copeland_scores(P: ArrayLike) -> np.ndarray:
-    """Copeland score: ``#{j : P[i, j] > 1/2} + ½ #{j != i : P[i, j] = 1/2}``, shape ``(K,)``."""
-    Q = _single(P)
-    ties = (Q == 0.5).sum(axis=1) - 1
-    return (Q > 0.5).sum(axis=1) + 0.5 * ties
+    """Copeland score: ``#{j : i beats j} + ½ #{j != i : i and j tie}`` (:func:`preferences.beats`), shape ``(K,)``."""
+    B = preferences.beats(_single(P))
+    ties = (~B & ~B.T).sum(axis=1) - 1
+    return B.sum(axis=1) + 0.5 * ties
 
 
 def borda_scores(P: ArrayLike) -> np.ndarray:
@@ -56,7 +56,7 @@ def smith_set(P: ArrayLike) -> list[int]:
     Q = _single(P)
     K = Q.shape[0]
     order = np.argsort(-copeland_scores(Q), kind="stable")
-    B = Q > 0.5
+    B = preferences.beats(Q)
     for m in range(1, K + 1):
         inside, outside = order[:m], order[m:]
         if B[np.ix_(inside, outside)].all():
@@ -70,8 +70,14 @@ def maximal_lottery(P: ArrayLike) -> np.ndarray:
     ``p`` is an optimal mixed strategy of the symmetric zero-sum game with payoff
     ``A = P - ½·11ᵀ`` (value 0): no response beats a ``p``-drawn opponent with probability above
     ``1/2``. Solved as the linear program ``max v`` s.t. ``Aᵀ p >= v·1``, ``p ∈ Δ_K``
-    (``scipy.optimize.linprog``, HiGHS). Unique for tournaments with an odd number of responses
-    in general position; otherwise the LP returns one of the maximal lotteries.
+    (``scipy.optimize.linprog``, HiGHS). Uniqueness, as known: the maximal lottery is unique
+    for every tournament (all ``P[i, j] ∈ {0, 1}`` off the diagonal), of any size (Laffond,
+    Laslier and Le Breton 1993; its support then has odd size), and more generally whenever the
+    margins ``P[i, j] - P[j, i]`` are odd integers up to a common factor (Fisher and Ryan 1995;
+    e.g. an odd number of voters with strict rankings). It is not unique in general when exact ties
+    are allowed: for the all-ties matrix ``P = ½11ᵀ`` every lottery is maximal. The set of maximal
+    lotteries is always a non-empty convex polytope; when it is not a point the LP returns one of
+    its points.
     """
     Q = _single(P)
     K = Q.shape[0]

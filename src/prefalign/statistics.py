@@ -17,5 +17,7 @@ def loglog_slope(x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
     b = validation.positive(y, "y")
     if a.ndim != 1 or a.shape != b.shape or a.size < 2:
         raise ValueError(f"x and y must be 1-D of equal length >= 2, got shapes {a.shape} and {b.shape}")
+    if np.unique(a).size < 2:
+        raise ValueError("x must hold at least two distinct values (a line through one abscissa is undetermined)")
     slope, intercept = np.polyfit(np.log(a), np.log(b), 1)
     return float(slope), float(intercept)

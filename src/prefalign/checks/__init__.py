@@ -9,6 +9,7 @@ compared, the measured and expected values, the tolerance and whether it passed.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import pkgutil
@@ -17,6 +18,8 @@ from typing import Any, Callable, Iterable, Literal
 
 import numpy as np
 import pandas as pd
+
+from prefalign import validation
 
 Relation = Literal["approx", "at_most", "at_least"]
 
@@ -94,7 +97,13 @@ class Check:
 
 def log_uniform(rng: np.random.Generator, low: float, high: float, size: int | tuple[int, ...] | None = None):
     """``exp(U[log low, log high])``: draws spread evenly over orders of magnitude (a float when
-    ``size`` is None, else an array of that shape)."""
+    ``size`` is None, else an array of that shape). Requires ``0 < low < high``."""
+    rng = validation.generator(rng)
+    if size is not None:
+        size = validation.shape(size, "size")
+    low, high = validation.scalar(low, "low"), validation.scalar(high, "high")
+    if not 0.0 < low < high:
+        raise ValueError(f"log_uniform needs 0 < low < high, got low = {low:g}, high = {high:g}")
     return np.exp(rng.uniform(np.log(low), np.log(high), size))
 
 
@@ -125,8 +134,8 @@ def chapters() -> list[str]:
 def registered(chapter: str | None = None) -> list[Check]:
     """The registered checks of ``chapter`` (all chapters if ``None``), in registration order."""
     _load_all()
-    if chapter is not None and chapter not in _REGISTRY:
-        raise ValueError(f"chapter must be one of {sorted(_REGISTRY)}, got {chapter!r}")
+    if chapter is not None:
+        validation.choice(chapter, "chapter", sorted(_REGISTRY))
     names = [chapter] if chapter is not None else sorted(_REGISTRY)
     return [c for name in names for c in _REGISTRY[name].values()]
 
@@ -177,7 +186,9 @@ class Report:
             rows.append({"theorem": r.theorem, "compared": r.compared, "measured": float(r.measured),
                          "expected": float(r.expected), "tolerance": tol,
                          "result": "✓ pass" if r.passed else "✗ FAIL"})
-        return (pd.DataFrame(rows).style.hide(axis="index")
+        names = ",".join(self._results)
+        return (pd.DataFrame(rows).style.set_uuid("checks-" + hashlib.sha256(names.encode()).hexdigest()[:8])
+                .hide(axis="index")
                 .format("{:.3g}", subset=["measured", "expected"])
                 .set_properties(subset=["theorem"], **{"max-width": "8em", "overflow-wrap": "anywhere"})
                 .set_properties(subset=["compared"], **{"min-width": "12em", "text-align": "left"})

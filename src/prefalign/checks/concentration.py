@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from prefalign import concentration, ipo, preferences, simplex
+from prefalign import concentration, ipo, preferences, simplex, validation
 from prefalign.checks import CheckResult, log_uniform, register
 from prefalign.checks.ranking import sst_instances
 
@@ -76,6 +76,7 @@ def monotone_pairs(rng: np.random.Generator, n: int) -> list[tuple[str, np.ndarr
     """``n`` (kind, P, i, j, order) whose profile is non-increasing: Bradley–Terry top pairs, random
     pairs of linear matrices, and pairs of random general matrices in a random order that happen to
     qualify (found by drawing until :func:`~prefalign.concentration.is_monotone_pair` accepts)."""
+    rng = validation.generator(rng)
     out = []
     while len(out) < n:
         K = int(rng.integers(3, 9))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logit
 
-from prefalign import dpo, dynamics, ipo, preferences, simplex, statistics
+from prefalign import dpo, dynamics, ipo, preferences, simplex, statistics, validation
 from prefalign.checks import CheckResult, log_uniform, register
 from prefalign.checks.oscillation import random_batch, round_args, round_difference
 from prefalign.checks.stability import SST_SCORES
@@ -39,6 +39,7 @@ BETA_RANGE = (0.01, 100.0)
 
 def random_problem(K: int, rng: np.random.Generator, beta_range: tuple[float, float] = BETA_RANGE):
     """A general ``P`` with entries in [0.01, 0.99], Dirichlet(1) sampler and reference, β log-uniform."""
+    rng = validation.generator(rng)
     P = 0.01 + 0.98 * preferences.random_preference_matrix(K, rng)
     P = np.triu(P, 1) + np.tril(1.0 - P.T, -1) + 0.5 * np.eye(K)
     beta = float(log_uniform(rng, *beta_range))
@@ -123,6 +124,7 @@ def reward_range_bound(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckRes
 def decided_matrices(count: int, connected: bool, rng: np.random.Generator) -> list[np.ndarray]:
     """``count`` random matrices (K = 3..6) with about half of their pairs decided with probability 0
     or 1, all strongly connected (``connected``) or all with a dominating set (rejection sampling)."""
+    rng = validation.generator(rng)
     out = []
     while len(out) < count:
         P = _sparse_matrix(int(rng.integers(3, 7)), rng)
@@ -361,6 +363,7 @@ def local_sign_depends_on_sampler(seed: int = DEFAULT_SEED, fast: bool = False, 
 def random_rounds(K: int, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """``n`` random MRS-DPO problems: :func:`prefalign.checks.oscillation.random_batch` with P in
     [0.01, 0.99] (:func:`random_problem`, so that every round has a finite optimum) and α ~ U[0, 1]."""
+    rng = validation.generator(rng)
     return random_batch(K, n, rng, matrix=lambda k, g: random_problem(k, g)[0], alpha_max=1.0)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from prefalign import dynamics, ipo, preferences, simplex, statistics
+from prefalign import dynamics, ipo, preferences, simplex, statistics, validation
 from prefalign.dynamics import bifurcation
 from prefalign.checks import CheckResult, log_uniform, register
 
@@ -25,6 +25,7 @@ def random_batch(K: int, n: int, rng: np.random.Generator, *,
     """``n`` random MRS problems with ``K`` responses: ``P = matrix(K, rng)`` (a general P by default),
     α ~ U[0, alpha_max], β log-uniform on [0.1, 10], λ ~ U[0, 1], Dirichlet(1) reference, offline
     sampler and current policy."""
+    rng = validation.generator(rng)
     return {
         "P": np.stack([matrix(K, rng) for _ in range(n)]),
         "alpha": rng.uniform(0.0, alpha_max, n), "beta": log_uniform(rng, 0.1, 10.0, n),

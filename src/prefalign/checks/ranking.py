@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from prefalign import ipo, preferences, simplex, social_choice
+from prefalign import ipo, preferences, simplex, social_choice, validation
 from prefalign.checks import CheckResult, register
 
 CHAPTER = "ranking"
@@ -28,6 +28,7 @@ THEORY_MARGIN = -1.99 / 32
 def fixed_samplers(K: int, rng: np.random.Generator, fast: bool) -> list[tuple[str, np.ndarray]]:
     """The samplers a fixed-sampling designer might pick: uniform, every point mass, every near-point
     mass (``(1-δ) e_k + δ u``, δ = 10⁻³), and Dirichlet draws with concentration 0.1, 1 and 10."""
+    rng = validation.generator(rng)
     out = [("uniform", simplex.uniform(K))]
     eye = np.eye(K)
     out += [("point mass", eye[k]) for k in range(K)]
@@ -86,6 +87,7 @@ def fixed_samplers_fooled(seed: int = DEFAULT_SEED, fast: bool = False) -> Check
 def smith_instances(K: int, n: int, rng: np.random.Generator) -> list[np.ndarray]:
     """``n`` random ``K x K`` matrices whose Smith set is a proper subset: a Condorcet winner with
     probability ½, otherwise a Smith set of uniform size in ``2..K-1`` (size 2 only with ``K >= 3``)."""
+    rng = validation.generator(rng)
     out = []
     for _ in range(n):
         size = 1 if rng.uniform() < 0.5 else int(rng.integers(2, K))
@@ -143,6 +145,7 @@ def sst_instances(K: int, n: int, rng: np.random.Generator) -> list[tuple[str, n
     """Strongly transitive matrices of four kinds, each relabelled by a random permutation: strictly
     SST (:func:`~prefalign.preferences.random_strongly_transitive`), Bradley–Terry with normal scores,
     linear, and the weakly SST constant-margin matrix ``P[i, k] = ½ + m`` for ``i`` before ``k``."""
+    rng = validation.generator(rng)
     out = []
     for _ in range(n):
         kind = ("strict SST", "Bradley–Terry", "linear", "constant margin")[int(rng.integers(0, 4))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from prefalign import ipo, preferences, simplex, statistics
+from prefalign import ipo, preferences, simplex, statistics, validation
 from prefalign.checks import CheckResult, log_uniform, register
 
 CHAPTER = "setting"
@@ -14,6 +14,7 @@ DEFAULT_SEED = 20260212
 
 def random_instance(K: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """A random problem: general ``P``, Dirichlet(1) sampler and reference, β log-uniform on [0.1, 10]."""
+    rng = validation.generator(rng)
     P = preferences.random_preference_matrix(K, rng)
     mu = rng.dirichlet(np.ones(K))
     ref = rng.dirichlet(np.ones(K))

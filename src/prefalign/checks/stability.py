@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logsumexp
 
-from prefalign import dynamics, preferences, simplex
+from prefalign import dynamics, preferences, simplex, validation
 from prefalign.checks import CheckResult, log_uniform, register
 
 CHAPTER = "stability"
@@ -26,6 +26,7 @@ def contraction_batch(K: int, n: int, rng: np.random.Generator) -> dict[str, np.
     """``n`` random problems inside the contraction region: general P, α ~ U[0, 0.95),
     q ~ U(α, 0.95], λ ~ U(0.05, 1], β chosen so that ``α + (βλ/2)‖A‖₂ = q``; Dirichlet(1)
     reference and offline sampler, Dirichlet(0.2) start (often near the boundary)."""
+    rng = validation.generator(rng)
     P = np.stack([preferences.random_preference_matrix(K, rng) for _ in range(n)])
     alpha = rng.uniform(0.0, 0.95, n)
     q = rng.uniform(alpha, 0.95)

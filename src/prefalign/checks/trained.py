@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import null_space
 
-from prefalign import dpo, dynamics, preferences, relaxation, simplex, trained
+from prefalign import dpo, dynamics, preferences, relaxation, simplex, trained, validation
 from prefalign.checks import CheckResult, log_uniform, register
 
 CHAPTER = "trained"
@@ -192,6 +192,7 @@ def random_fixed_points(loss: str, count: int, rng: np.random.Generator) -> list
     α, β; the reference ``log π_ref = log π* - r*(μ*)/(1-α) + c`` (``r*`` the round's optimal implicit
     reward at ``μ* = λπ* + (1-λ)π_0``: ``βPμ*`` for IPO, :func:`prefalign.dpo.implicit_reward` for DPO)
     makes ``π*`` a fixed point of the exact round."""
+    rng = validation.generator(rng)
     cases = []
     for _ in range(count):
         K = int(rng.integers(3, 6))

@@ -21,10 +21,14 @@ import numpy as np
 import pandas as pd
 
 from prefalign import preferences, validation
-from prefalign.data.resources import source_file
+from prefalign.data.resources import _read_csv, _where, source_file
 
 PAIRS_FILE = "arena_20240313_top22_pairwise.csv"
 COLUMNS = ("model_a", "model_b", "wins_a", "wins_b", "ties", "n_total")
+SHIPPED_TOTALS = (22, 231, 7)
+"""(models, pairs, pairs with ``n_total = 0``) of the shipped snapshot, from its PROVENANCE.md."""
+MAX_COUNT = 2.0**53
+"""Largest count accepted: integers above it are not exact in float64 (and overflow int64 near 9.2e18)."""
 
 
 def arena_pairs(pairs: str | os.PathLike | pd.DataFrame | None = None) -> pd.DataFrame:
@@ -38,40 +42,80 @@ def arena_pairs(pairs: str | os.PathLike | pd.DataFrame | None = None) -> pd.Dat
     """
     if pairs is None:
         with source_file("chatbot_arena", PAIRS_FILE).open("r", encoding="utf-8") as fh:
-            frame = pd.read_csv(fh)
+            frame = _read_csv(fh, PAIRS_FILE)
     elif isinstance(pairs, pd.DataFrame):
         frame = pairs.copy()
+        frame.attrs = {}  # a table passed in is described by its rows, not by the file it may come from
     else:
+        validation.path(pairs, "pairs")
         if not os.path.isfile(pairs):
             raise FileNotFoundError(f"pairs: no such file {os.fspath(pairs)!r}")
-        frame = pd.read_csv(pairs)
+        frame = _read_csv(pairs, f"pairs file {os.fspath(pairs)!r}")
+    name = "pairs"
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"pairs must have the columns {list(COLUMNS)}; missing {missing}")
+        raise ValueError(f"{name} must have the columns {list(COLUMNS)}; missing {missing}")
     if frame.empty:
-        raise ValueError("pairs must have at least one row")
+        raise ValueError(f"{name} must have at least one row")
+    for col in ("model_a", "model_b"):
+        bad = [not isinstance(v, str) or not v or v != v.strip() for v in frame[col]]
+        if any(bad):
+            row = bad.index(True)
+            raise ValueError(f"{name}[{col!r}] must be a non-empty model name without surrounding spaces; "
+                             f"{_where(frame, row)} has {validation.fmt_value(frame[col].iloc[row])}")
     for col in COLUMNS[2:]:
         values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
+        bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values)) | (values > MAX_COUNT)
         if bad.any():
             row = int(np.argmax(bad))
-            raise ValueError(f"pairs[{col!r}] must hold non-negative whole counts; row {row} has {validation.fmt_value(frame[col].iloc[row])}")
+            raise ValueError(f"{name}[{col!r}] must hold non-negative whole counts <= {MAX_COUNT:.0f}; "
+                             f"{_where(frame, row)} has {validation.fmt_value(frame[col].iloc[row])}")
         frame[col] = values.astype(np.int64)
     total = frame["wins_a"] + frame["wins_b"] + frame["ties"]
     if (total != frame["n_total"]).any():
         row = int(np.argmax((total != frame["n_total"]).to_numpy()))
-        raise ValueError(f"pairs must satisfy wins_a + wins_b + ties = n_total; row {row} has "
+        raise ValueError(f"{name} must satisfy wins_a + wins_b + ties = n_total; {_where(frame, row)} has "
                          f"{total.iloc[row]} != {frame['n_total'].iloc[row]}")
     same = (frame["model_a"] == frame["model_b"]).to_numpy()
     if same.any():
         row = int(np.argmax(same))
-        raise ValueError(f"pairs must compare two different models; row {row} has {validation.fmt_value(frame['model_a'].iloc[row])} twice")
+        raise ValueError(f"{name} must compare two different models; {_where(frame, row)} has "
+                         f"{validation.fmt_value(frame['model_a'].iloc[row])} twice")
     key = [tuple(sorted(p)) for p in zip(frame["model_a"], frame["model_b"])]
     dup = pd.Series(key).duplicated().to_numpy()
     if dup.any():
         row = int(np.argmax(dup))
-        raise ValueError(f"pairs must list each pair of models once; row {row} repeats {key[row]}")
-    return frame.reset_index(drop=True)
+        raise ValueError(f"{name} must list each pair of models once; {_where(frame, row)} repeats {key[row]}")
+    _require_complete(frame, name)
+    if pairs is None:
+        _require_provenance(frame)
+    out = frame.reset_index(drop=True)
+    out.attrs = {}
+    return out
+
+
+def _require_complete(frame: pd.DataFrame, name: str) -> None:
+    """Every unordered pair of the table's models must have its row (``n_total = 0`` if they never
+    met): a misspelt or truncated table then fails here instead of adding a model or losing pairs."""
+    models = list(dict.fromkeys([*frame["model_a"], *frame["model_b"]]))
+    seen = pd.concat([frame["model_a"], frame["model_b"]]).value_counts()
+    short = [m for m in models if seen[m] != len(models) - 1]
+    if short:
+        m = min(short, key=lambda x: seen[x])
+        row = int(np.argmax(((frame["model_a"] == m) | (frame["model_b"] == m)).to_numpy()))
+        raise ValueError(
+            f"{name} must list every pair of its {len(models)} models ({len(models) * (len(models) - 1) // 2} rows), "
+            f"got {len(frame)}; model {m!r} (first at {_where(frame, row)}) is in {seen[m]} pair(s), not "
+            f"{len(models) - 1}: a misspelt model name or a truncated file?")
+
+
+def _require_provenance(frame: pd.DataFrame) -> None:
+    """The shipped snapshot must match its PROVENANCE.md: 22 models, 231 pairs, 7 of them never met."""
+    models = len(set(frame["model_a"]) | set(frame["model_b"]))
+    never = int((frame["n_total"] == 0).sum())
+    if (models, len(frame), never) != SHIPPED_TOTALS:
+        raise ValueError(f"{PAIRS_FILE} does not match its provenance: (models, pairs, pairs never met) = "
+                         f"{(models, len(frame), never)}, expected {SHIPPED_TOTALS}")
 
 
 def _count_matrices(frame: pd.DataFrame, models: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from prefalign import preferences, validation
+from prefalign.data.resources import SOURCE_ATTR, _read_csv, _read_jsonl_file, _where
 
 ATTRIBUTES = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
 COLUMNS = ("prompt", "response", *ATTRIBUTES)
@@ -42,9 +43,7 @@ SYNTHETIC_LOADINGS = (1.0, 1.0, 0.6, 0.4, 0.4)
 
 
 def _generator(seed: int | np.random.Generator) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(validation.count(seed, "seed", minimum=0))
+    return validation.generator(seed, "seed")
 
 
 def read_helpsteer(path: str | os.PathLike) -> pd.DataFrame:
@@ -54,28 +53,28 @@ def read_helpsteer(path: str | os.PathLike) -> pd.DataFrame:
     ``.parquet`` (needs ``pyarrow``), ``.csv``. A missing file raises ``FileNotFoundError``; an
     unknown suffix or an unreadable file ``ValueError``.
     """
-    p = Path(path)
+    p = validation.path(path, "path")
     if not p.is_file():
         raise FileNotFoundError(f"path: no HelpSteer file at {os.fspath(path)!r}")
     suffixes = [s.lower() for s in p.suffixes]
     if suffixes[-1:] == [".gz"]:
         suffixes = suffixes[:-1]
     kind = suffixes[-1] if suffixes else ""
-    try:
-        if kind in (".jsonl", ".json"):
-            frame = pd.read_json(p, lines=True, compression="infer")
-        elif kind == ".parquet":
+    if kind not in (".jsonl", ".json", ".parquet", ".csv"):
+        raise ValueError(f"path must end in .jsonl, .json, .parquet or .csv (optionally .gz), got {p.name!r}")
+    label = f"path: could not read {p.name} as {kind[1:]}; {p.name}"
+    if kind in (".jsonl", ".json"):
+        frame = _read_jsonl_file(p, label)
+    elif kind == ".csv":
+        frame = _read_csv(p, label)
+    else:
+        try:
             frame = pd.read_parquet(p)
-        elif kind == ".csv":
-            frame = pd.read_csv(p)
-        else:
-            raise ValueError(f"path must end in .jsonl, .json, .parquet or .csv (optionally .gz), got {p.name!r}")
-    except ImportError as exc:
-        raise ImportError(f"reading {p.name} needs an optional library ({exc}); install pyarrow or convert the file to .jsonl") from None
-    except (ValueError, pd.errors.ParserError) as exc:
-        if str(exc).startswith("path must end"):
-            raise
-        raise ValueError(f"path: could not read {p.name} as {kind[1:]} ({exc})") from None
+        except ImportError as exc:
+            raise ImportError(f"reading {p.name} needs an optional library ({exc}); install pyarrow or convert the file to .jsonl") from None
+        except Exception as exc:  # noqa: BLE001 (pyarrow's errors have no common base: report them all as unreadable)
+            raise ValueError(f"{label} is not a readable parquet file ({type(exc).__name__}: {exc})") from None
+    frame.attrs[SOURCE_ATTR] = p.name
     return validate_helpsteer(frame)
 
 
@@ -83,27 +82,40 @@ def validate_helpsteer(frame: pd.DataFrame) -> pd.DataFrame:
     """Check a HelpSteer-format table and return a copy with integer scores.
 
     Required columns: :data:`COLUMNS` (extra columns are kept). Every score must be a whole number
-    in 0–4 (no missing values); ``prompt`` must not be missing. Violations raise ``ValueError``
-    naming the column, the row and the value.
+    in 0–4 (no missing values, no booleans: ``true`` is not a score); ``prompt`` and ``response``
+    must be non-missing text; a response appears once per prompt. Violations raise ``ValueError``
+    naming the column, the row (for a file: the file and line) and the value.
     """
     if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame or a path, got {type(frame).__name__}")
+        raise ValueError(f"frame (data) must be a pandas DataFrame or a path, got {type(frame).__name__}")
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"data must have the HelpSteer columns {list(COLUMNS)}; missing {missing}")
     if frame.empty:
         raise ValueError("data must have at least one row")
     out = frame.reset_index(drop=True).copy()
-    if out["prompt"].isna().any():
-        raise ValueError(f"data['prompt'] must not be missing; row {int(np.argmax(out['prompt'].isna().to_numpy()))} is")
+    header = out.attrs.get(SOURCE_ATTR, "").endswith(".csv")
+    for col in ("prompt", "response"):
+        bad = [not isinstance(v, str) for v in out[col]]
+        if any(bad):
+            row = bad.index(True)
+            raise ValueError(f"data[{col!r}] must be text (not missing); {_where(out, row, header=header)} has "
+                             f"{validation.fmt_value(out[col].iloc[row])}")
     for col in ATTRIBUTES:
-        values = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=float)
+        is_bool = np.array([isinstance(v, (bool, np.bool_)) for v in out[col]], dtype=bool)
+        values = pd.to_numeric(out[col].where(~is_bool, np.nan), errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(values) | (values != np.round(values)) | (values < SCORE_MIN) | (values > SCORE_MAX)
         if bad.any():
             row = int(np.argmax(bad))
             raise ValueError(f"data[{col!r}] must hold whole scores in {SCORE_MIN}–{SCORE_MAX}; "
-                             f"row {row} has {validation.fmt_value(frame[col].iloc[row])}")
+                             f"{_where(out, row, header=header)} has {validation.fmt_value(out[col].iloc[row])}")
         out[col] = values.astype(np.int64)
+    dup = out.duplicated(["prompt", "response"]).to_numpy()
+    if dup.any():
+        row = int(np.argmax(dup))
+        raise ValueError(f"data must list each response of a prompt once; {_where(out, row, header=header)} repeats "
+                         f"a response to the prompt {out['prompt'].iloc[row][:60]!r}")
+    out.attrs = {k: v for k, v in out.attrs.items() if k != SOURCE_ATTR}
     return out
 
 
@@ -187,8 +199,7 @@ class HelpSteerMatrices:
         return int(self.P.shape[0])
 
     def _labels(self, rule: str) -> np.ndarray:
-        if rule not in preferences.TIE_RULES:
-            raise ValueError(f"rule must be one of {list(preferences.TIE_RULES)}, got {rule!r}")
+        validation.choice(rule, "rule", preferences.TIE_RULES)
         return self.structure if rule == "strict" else self.structure_ties
 
     def counts(self, rule: str = "strict") -> dict[str, int]:
@@ -200,8 +211,7 @@ class HelpSteerMatrices:
     def select(self, kind: str, rule: str = "strict") -> np.ndarray:
         """The matrices of one class (``"cyclic"``, ``"strongly transitive"`` or ``"neither"``) under
         ``rule`` (``"strict"`` or ``"ties allowed"``), ``(m, k, k)``."""
-        if kind not in preferences.STRUCTURES:
-            raise ValueError(f"kind must be one of {list(preferences.STRUCTURES)}, got {kind!r}")
+        validation.choice(kind, "kind", list(preferences.STRUCTURES))
         return self.P[self._labels(rule) == kind]
 
 
@@ -217,7 +227,9 @@ def helpsteer_matrices(data: str | os.PathLike | pd.DataFrame, k: int = 4, *,
     is labelled ``synthetic`` iff the table came from :func:`synthetic_helpsteer` (its
     ``attrs["synthetic"]``); a file read from ``data`` never is.
     """
-    frame = read_helpsteer(data) if not isinstance(data, pd.DataFrame) else validate_helpsteer(data)
+    if not isinstance(data, pd.DataFrame) and not validation.path(data, "data").is_file():
+        raise FileNotFoundError(f"data: no HelpSteer file at {os.fspath(data)!r}")
+    frame = validate_helpsteer(data) if isinstance(data, pd.DataFrame) else read_helpsteer(data)
     synthetic = bool(isinstance(data, pd.DataFrame) and data.attrs.get("synthetic", False))
     k = validation.count(k, "k", minimum=2)
     rng = _generator(seed)

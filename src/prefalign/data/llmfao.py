@@ -20,10 +20,15 @@ import numpy as np
 import pandas as pd
 
 from prefalign import preferences, validation
-from prefalign.data.resources import source_file
+from prefalign.data.resources import _read_csv, _read_jsonl_file, _where, source_file
 
 JUDGES = {"crowd": "crowd-comparisons.csv", "gpt4": "gpt4-crowd-comparisons.csv", "gpt3": "gpt3-crowd-comparisons.csv"}
 """Judge → shipped file. ``gpt4``/``gpt3`` are the LLM judges on the crowd's 13 prompts and pairs."""
+
+SHIPPED_VOTES = {"crowd": 8931, "gpt4": 2139, "gpt3": 2139}
+"""Rows of each shipped votes file (checked when the file is loaded): the crowd's 8,931 votes as
+PROVENANCE.md records them, and one verdict of each LLM judge per crowd item (PROVENANCE.md: 2,139
+distinct (prompt, pair) items)."""
 
 JUDGE_NAMES = {"crowd": "crowd workers", "gpt4": "GPT-4", "gpt3": "GPT-3.5-turbo-instruct"}
 
@@ -31,12 +36,17 @@ VOTE_COLUMNS = ("prompt", "model_x", "model_y", "winner")
 WINNERS = ("left", "right", "tie")
 
 
-def _read_jsonl(name: str) -> pd.DataFrame:
+def _read_jsonl(name: str, columns: list[str]) -> pd.DataFrame:
+    """A shipped JSON-lines table with the ``columns`` it must have (``ValueError`` naming the file otherwise)."""
     with source_file("llmfao", name).open("r", encoding="utf-8") as fh:
-        return pd.read_json(fh, lines=True)
+        frame = _read_jsonl_file(fh, name)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} must have the keys {columns}; missing {missing}")
+    return frame[columns]
 
 
-def _validate_votes(frame: pd.DataFrame) -> pd.DataFrame:
+def _validate_votes(frame: pd.DataFrame, prompt_ids: set[int], model_ids: set[int]) -> pd.DataFrame:
     missing = [c for c in VOTE_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"votes must have the columns {list(VOTE_COLUMNS)}; missing {missing}")
@@ -45,19 +55,41 @@ def _validate_votes(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in ("prompt", "model_x", "model_y"):
         values = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(values) | (values != np.round(values))
+        bad = ~np.isfinite(values) | (values != np.round(values)) | (values < 0)
         if bad.any():
             row = int(np.argmax(bad))
-            raise ValueError(f"votes[{col!r}] must hold integer ids; row {row} has {validation.fmt_value(frame[col].iloc[row])}")
+            raise ValueError(f"votes[{col!r}] must hold non-negative integer ids; {_where(frame, row)} has "
+                             f"{validation.fmt_value(frame[col].iloc[row])}")
         out[col] = values.astype(np.int64)
+    for col, known, listed in (("prompt", prompt_ids, "prompts.jsonl"), ("model_x", model_ids, "models.jsonl"),
+                               ("model_y", model_ids, "models.jsonl")):
+        bad = ~out[col].isin(known).to_numpy()
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ValueError(f"votes[{col!r}] must hold ids listed in {listed}; {_where(frame, row)} has "
+                             f"the unknown id {int(out[col].iloc[row])}")
     bad = ~out["winner"].isin(WINNERS).to_numpy()
     if bad.any():
         row = int(np.argmax(bad))
-        raise ValueError(f"votes['winner'] must be one of {list(WINNERS)}; row {row} has {validation.fmt_value(frame['winner'].iloc[row])}")
+        raise ValueError(f"votes['winner'] must be one of {list(WINNERS)}; {_where(frame, row)} has {validation.fmt_value(frame['winner'].iloc[row])}")
     same = (out["model_x"] == out["model_y"]).to_numpy()
     if same.any():
         row = int(np.argmax(same))
-        raise ValueError(f"votes must compare two different responses; row {row} compares model {out['model_x'].iloc[row]} with itself")
+        raise ValueError(f"votes must compare two different responses; {_where(frame, row)} compares model "
+                         f"{out['model_x'].iloc[row]} with itself")
+    # One vote per voter and item: the same worker (or, without workers, the same judge) twice on one
+    # prompt and unordered pair is a duplicated row.
+    key = pd.DataFrame({"prompt": out["prompt"], "a": np.minimum(out["model_x"], out["model_y"]),
+                        "b": np.maximum(out["model_x"], out["model_y"])})
+    if "worker" in out.columns:
+        key["worker"] = out["worker"]
+    dup = key.duplicated().to_numpy()
+    if dup.any():
+        row = int(np.argmax(dup))
+        voter = f"worker {validation.fmt_value(out['worker'].iloc[row])}" if "worker" in out.columns else "the judge"
+        raise ValueError(f"votes must hold one vote per voter and item; {_where(frame, row)} repeats the vote of {voter} "
+                         f"on prompt {key['prompt'].iloc[row]}, pair ({key['a'].iloc[row]}, {key['b'].iloc[row]})")
+    out.attrs = {}
     return out.reset_index(drop=True)
 
 
@@ -186,20 +218,24 @@ def llmfao(judge: str = "crowd", votes: str | os.PathLike | pd.DataFrame | None 
     columns ``prompt, model_x, model_y, winner``. Every vote is kept; a malformed one (unknown
     ``winner``, non-integer id, a response compared with itself) raises ``ValueError`` naming the row.
     """
-    if judge not in JUDGES:
-        raise ValueError(f"judge must be one of {list(JUDGES)}, got {judge!r}")
+    validation.choice(judge, "judge", list(JUDGES))
     if votes is None:
         with source_file("llmfao", JUDGES[judge]).open("r", encoding="utf-8") as fh:
-            frame = pd.read_csv(fh)
+            frame = _read_csv(fh, JUDGES[judge])
     elif isinstance(votes, pd.DataFrame):
-        frame = votes
+        frame = votes.copy()
+        frame.attrs = {}
     else:
+        validation.path(votes, "votes")
         if not os.path.isfile(votes):
             raise FileNotFoundError(f"votes: no such file {os.fspath(votes)!r}")
-        frame = pd.read_csv(votes)
-    clean = _validate_votes(frame)
-    prompts = _read_jsonl("prompts.jsonl")[["id", "slug", "text", "type"]]
-    models = _read_jsonl("models.jsonl")[["id", "name", "org"]]
+        frame = _read_csv(votes, f"votes file {os.fspath(votes)!r}")
+    prompts = _read_jsonl("prompts.jsonl", ["id", "slug", "text", "type"])
+    models = _read_jsonl("models.jsonl", ["id", "name", "org"])
+    clean = _validate_votes(frame, set(prompts["id"]), set(models["id"]))
+    if votes is None and len(clean) != SHIPPED_VOTES[judge]:
+        raise ValueError(f"{JUDGES[judge]} does not match its provenance: {len(clean)} votes, expected "
+                         f"{SHIPPED_VOTES[judge]} (PROVENANCE.md)")
     return LLMFAO(judge=judge, votes=clean, pairs=_pair_counts(clean), prompts=prompts, models=models)
 
 
@@ -211,5 +247,5 @@ def position_only_cyclic_share(tie_share: float) -> float:
     each pair is decided either way with probability ``(1 − p_T)/2``, and a triangle is cyclic iff
     its three pairs are decided and point round one of the two cycles: ``2 ((1 − p_T)/2)³``.
     """
-    p = float(validation.unit_interval(tie_share, "tie_share"))
+    p = validation.scalar(tie_share, "tie_share", validation.unit_interval)
     return (1.0 - p) ** 3 / 4.0

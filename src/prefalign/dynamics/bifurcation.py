@@ -39,11 +39,25 @@ def _centred(pi: np.ndarray, h: np.ndarray) -> np.ndarray:
     return h - np.sum(pi * h, axis=-1, keepdims=True)
 
 
+def _direction(x: ArrayLike, name: str, K: int) -> np.ndarray:
+    """A finite real or complex direction with ``K`` entries along the last axis."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biufc":
+        raise ValueError(f"{name} must be a real or complex numeric array, got dtype {arr.dtype}")
+    arr = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite")
+    if arr.ndim == 0 or arr.shape[-1] != K:
+        raise ValueError(f"{name} must have {K} entries along its last axis (one per response of pi), got shape {arr.shape}")
+    return arr
+
+
 def softmax_second(pi: ArrayLike, h: ArrayLike, k: ArrayLike) -> np.ndarray:
     """``D²σ[h, k]`` at the policy ``π`` (``σ`` = softmax of logits): ``π_i (h̃_i k̃_i - ⟨π, h̃ k̃⟩)`` with
     ``h̃ = h - ⟨π, h⟩``. ``pi`` (..., K); ``h``, ``k`` real or complex (..., K), broadcast."""
     p = validation.probability_vector(pi, "pi")
-    hc, kc = _centred(p, np.asarray(h)), _centred(p, np.asarray(k))
+    K = p.shape[-1]
+    hc, kc = _centred(p, _direction(h, "h", K)), _centred(p, _direction(k, "k", K))
     return p * (hc * kc - np.sum(p * hc * kc, axis=-1, keepdims=True))
 
 
@@ -51,7 +65,7 @@ def softmax_third(pi: ArrayLike, h: ArrayLike, k: ArrayLike, l: ArrayLike) -> np
     """``D³σ[h, k, l]`` at ``π``: ``π_i (h̃k̃l̃_i - h̃_i⟨π,k̃l̃⟩ - k̃_i⟨π,h̃l̃⟩ - l̃_i⟨π,h̃k̃⟩ - ⟨π,h̃k̃l̃⟩)``
     (centred as in :func:`softmax_second`). Shapes as there."""
     p = validation.probability_vector(pi, "pi")
-    hc, kc, lc = (_centred(p, np.asarray(x)) for x in (h, k, l))
+    hc, kc, lc = (_centred(p, _direction(x, name, p.shape[-1])) for x, name in ((h, "h"), (k, "k"), (l, "l")))
 
     def mean(x: np.ndarray) -> np.ndarray:
         return np.sum(p * x, axis=-1, keepdims=True)
@@ -63,7 +77,7 @@ def round_second(log_pi: ArrayLike, P: ArrayLike, h: ArrayLike, k: ArrayLike, *,
     """The second derivative of the IPO round in centred logits at ``log π``: ``βλ Π A D²σ[h, k]`` (shape (K,))."""
     lp = validation.log_probability_vector(log_pi, "log_pi")
     A = preferences.skew(P)
-    out = float(validation.positive(beta, "beta")) * float(validation.unit_interval(lam, "lam")) * (
+    out = validation.scalar(beta, "beta", validation.positive) * validation.scalar(lam, "lam", validation.unit_interval) * (
         A @ softmax_second(np.exp(lp), h, k))
     return out - out.mean(axis=-1, keepdims=True)
 
@@ -73,7 +87,7 @@ def round_third(log_pi: ArrayLike, P: ArrayLike, h: ArrayLike, k: ArrayLike, l: 
     """The third derivative of the IPO round in centred logits at ``log π``: ``βλ Π A D³σ[h, k, l]`` (shape (K,))."""
     lp = validation.log_probability_vector(log_pi, "log_pi")
     A = preferences.skew(P)
-    out = float(validation.positive(beta, "beta")) * float(validation.unit_interval(lam, "lam")) * (
+    out = validation.scalar(beta, "beta", validation.positive) * validation.scalar(lam, "lam", validation.unit_interval) * (
         A @ softmax_third(np.exp(lp), h, k, l))
     return out - out.mean(axis=-1, keepdims=True)
 
@@ -116,8 +130,9 @@ def neimark_sacker(P: ArrayLike, *, alpha: float, beta: float, lam: float, ref: 
     strong resonances ``μ³ = 1`` and ``μ = 1`` where ``μ²I - J`` or ``I - J`` is singular
     (``ValueError`` otherwise).
     """
-    if np.ndim(alpha) or np.ndim(beta) or np.ndim(lam):
-        raise ValueError("alpha, beta and lam must be scalars (one problem at a time)")
+    for name, value in (("alpha", alpha), ("beta", beta), ("lam", lam)):
+        if np.ndim(value):
+            raise ValueError(f"alpha, beta and lam must be scalars (one problem at a time); {name} has shape {np.shape(value)}")
     Q = preferences.validate(P)
     if Q.ndim != 2:
         raise ValueError(f"P must be a single K x K matrix, got shape {Q.shape}")
@@ -125,13 +140,16 @@ def neimark_sacker(P: ArrayLike, *, alpha: float, beta: float, lam: float, ref: 
     if K < 3:
         raise ValueError(f"P must have K >= 3 responses (every 2 x 2 matrix is additive and never rotates), got K = {K}")
     lp = fixed_point(Q, alpha=alpha, beta=beta, lam=lam, ref=ref, pi0=pi0)
+    if lp.ndim != 1:
+        raise ValueError(f"ref and pi0 must be single vectors of shape (K,) (one problem at a time), got a batch {lp.shape[:-1]}")
     J = quotient_jacobian(lp, Q, alpha=alpha, beta=beta, lam=lam)
     basis = perp_basis(K)
     values, vectors = np.linalg.eig(J)
     i = int(np.argmax(np.abs(values) + 1e-12 * np.sign(values.imag)))
     mu = complex(values[i])
     if mu.imag <= 1e-12 * max(1.0, abs(mu)):
-        raise ValueError(f"the leading multiplier {mu:.6g} is real: no pair of complex multipliers (P additive?)")
+        raise ValueError(f"the leading multiplier {mu:.6g} is real: no pair of complex multipliers at these alpha, "
+                         f"beta, lam (beta * lam = 0, or P additive?)")
     q = vectors[:, i] / np.linalg.norm(vectors[:, i])
     left_values, left_vectors = np.linalg.eig(J.T)
     p = left_vectors[:, int(np.argmin(np.abs(left_values - np.conj(mu))))]

@@ -21,6 +21,7 @@ def _uniform_signal(beta: ArrayLike, lam: ArrayLike, method: Method) -> np.ndarr
     """The signal that the round's derivative at uniform on ``P_a`` multiplies ``A/3`` by: ``βλ`` for
     IPO, ``4βλ`` for DPO (:func:`prefalign.dpo.linearised_ipo_beta`)."""
     lm = validation.unit_interval(lam, "lam")
+    method = validation.choice(method, "method", ("ipo", "dpo"))
     if method == "ipo":
         return validation.positive(beta, "beta") * lm
     if method == "dpo":

@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
 from prefalign import _kernels, dpo, simplex, validation
+from prefalign import problem as alignment_problem
 from prefalign.dynamics.metrics import logit_distance
 from prefalign.dynamics.problem import Method, Problem, validate
 
@@ -140,6 +141,7 @@ def simulate(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike,
 
 def _kind(method: Method, prob: Problem) -> int:
     """The compiled round of ``method`` (validated); for DPO, after checking that every P has a finite optimum."""
+    method = validation.choice(method, "method", ("ipo", "dpo"))
     if method == "ipo":
         return _kernels.IPO
     if method == "dpo":
@@ -264,10 +266,14 @@ def dpo_bradley_terry(scores: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, s
     """
     s = validation.finite_array(scores, "scores", ndim_min=1)
     K = s.shape[-1]
+    if K == 0:
+        raise ValueError(f"scores must have at least one entry along the last axis, got shape {s.shape}")
     a = validation.unit_interval(alpha, "alpha")[..., None]
     b = validation.positive(beta, "beta")[..., None]
     log_ref = np.full(K, -np.log(K)) if ref is None else np.log(validation.probability_vector(ref, "ref", positive=True))
     validation.same_size(K, log_ref, "ref", against="scores")
+    alignment_problem.broadcast(("scores", s.shape[:-1]), ("alpha", a.shape[:-1]), ("beta", b.shape[:-1]), ("ref", log_ref.shape[:-1]),
+                      *(() if init is None else (("init", np.shape(init)[:-1]),)))
     drive = (1.0 - a) * log_ref + b * s
     if steps is None:
         if np.any(a >= 1):

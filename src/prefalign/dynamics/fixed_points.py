@@ -54,7 +54,7 @@ def fixed_point(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLi
     if np.any(prob.alpha >= 1):
         raise ValueError("alpha must be < 1 for fixed_point (at alpha = 1 a fixed point needs P mu constant, "
                          "which most P do not allow); got alpha = 1")
-    tol = float(validation.positive(tol, "tol"))
+    tol = validation.scalar(tol, "tol", validation.positive)
     max_iter = validation.count(max_iter, "max_iter")
     shape, K = prob.shape, prob.K
     gamma = np.broadcast_to(prob.beta / (1.0 - prob.alpha), shape)

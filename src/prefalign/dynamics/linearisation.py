@@ -12,12 +12,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from prefalign import dpo, preferences, validation
+from prefalign import dpo, preferences, problem, validation
 from prefalign.dynamics.problem import Method
 
 
 def covariance(pi: np.ndarray) -> np.ndarray:
-    """``C(π) = diag(π) - ππᵀ``, shape ``(..., K, K)``."""
+    """``C(π) = diag(π) - ππᵀ``, shape ``(..., K, K)``, for a probability vector (or batch) ``π``."""
+    pi = validation.probability_vector(pi, "pi")
     return pi[..., :, None] * np.eye(pi.shape[-1]) - pi[..., :, None] * pi[..., None, :]
 
 
@@ -45,14 +46,16 @@ def jacobian(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLi
     a = validation.unit_interval(alpha, "alpha")
     b = validation.positive(beta, "beta")
     lm = validation.unit_interval(lam, "lam")
-    pi = np.exp(lp)
-    C = covariance(pi)
-    if method == "ipo":
-        return a[..., None, None] * np.eye(K) + (b * lm)[..., None, None] * (A @ C)
-    if method != "dpo":
+    if not isinstance(method, str) or method not in ("ipo", "dpo"):
         raise ValueError(f"method must be 'ipo' or 'dpo', got {method!r}")
     p0 = np.full(K, 1.0 / K) if pi0 is None else validation.probability_vector(pi0, "pi0")
     validation.same_size(K, p0, "pi0")
+    problem.broadcast(("log_pi", lp.shape[:-1]), ("P", A.shape[:-2]), ("alpha", a.shape), ("beta", b.shape),
+                      ("lam", lm.shape), ("pi0", p0.shape[:-1]))
+    pi = np.exp(lp)
+    C = covariance(pi)
+    if method == "ipo":  # pi0 is validated all the same: a wrong argument is an error whatever the method
+        return a[..., None, None] * np.eye(K) + (b * lm)[..., None, None] * (A @ C)
     mu = lm[..., None] * pi + (1.0 - lm[..., None]) * p0
     X = dpo.reward_derivative(A + 0.5, mu / mu.sum(axis=-1, keepdims=True), b)
     return a[..., None, None] * np.eye(K) + lm[..., None, None] * (X @ C)

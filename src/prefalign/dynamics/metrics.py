@@ -14,6 +14,8 @@ def logit_distance(log_p: ArrayLike, log_q: ArrayLike) -> np.ndarray:
     a = validation.finite_array(log_p, "log_p", ndim_min=1)
     b = validation.finite_array(log_q, "log_q", ndim_min=1)
     validation.same_size(a.shape[-1], b, "log_q", against="log_p")
+    if a.shape[-1] == 0:
+        raise ValueError(f"log_p must have at least one entry along the last axis, got shape {a.shape}")
     d = a - b
     d = d - d.mean(axis=-1, keepdims=True)
     return np.sqrt((d**2).sum(axis=-1))

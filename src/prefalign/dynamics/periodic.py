@@ -46,6 +46,7 @@ class PeriodicOrbit:
     def distance(self, log_pi: ArrayLike) -> np.ndarray:
         """Distance (centred logits) from each policy ``log_pi`` (..., K) to the nearest point of the orbit."""
         lp = validation.finite_array(log_pi, "log_pi", ndim_min=1)
+        validation.same_size(self.log_pi.shape[-1], lp, "log_pi", against="the orbit")
         return np.min(logit_distance(lp[..., None, :], self.log_pi), axis=-1)
 
 
@@ -81,8 +82,11 @@ def periodic_orbit(P: ArrayLike, start: ArrayLike, period: int, *, alpha: float,
     if lp.ndim != 1:
         raise ValueError(f"start must be one log-policy of shape (K,), got shape {lp.shape}")
     k = validation.count(period, "period")
-    tol = float(validation.positive(tol, "tol"))
+    tol = validation.scalar(tol, "tol", validation.positive)
     max_iter = validation.count(max_iter, "max_iter")
+    for name, vector in (("ref", ref), ("pi0", pi0)):
+        if vector is not None and np.ndim(vector) != 1:
+            raise ValueError(f"{name} must be a single vector of shape (K,) (one problem at a time), got shape {np.shape(vector)}")
     args = {"alpha": alpha, "beta": beta, "lam": lam, "ref": ref, "pi0": pi0}
     basis = perp_basis(K)
     w = basis.T @ lp

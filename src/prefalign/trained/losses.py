@@ -38,9 +38,7 @@ Loss = Literal["ipo", "dpo"]
 
 def check_loss(loss: str) -> Loss:
     """``loss`` if it is ``"ipo"`` or ``"dpo"``, else ``ValueError``."""
-    if loss not in ("ipo", "dpo"):
-        raise ValueError(f"loss must be 'ipo' or 'dpo', got {loss!r}")
-    return loss  # type: ignore[return-value]
+    return validation.choice(loss, "loss", ("ipo", "dpo"))  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- response-first kernels

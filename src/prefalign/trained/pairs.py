@@ -42,8 +42,7 @@ def sample_weights(weights: ArrayLike, n: int, rng: np.random.Generator) -> np.n
     ``N ~ Multinomial(n, weights)`` over the ``K²`` (winner, loser) outcomes, independently for each
     matrix of the batch, from ``rng``. ``E W = weights``; ``Var W[w, l] = weights[w, l](1 - weights[w, l]) / n``.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    rng = validation.generator(rng)
     n = validation.count(n, "n")
     W = validation.finite_array(weights, "weights", ndim_min=2)
     K = W.shape[-1]

@@ -58,8 +58,7 @@ class SharedTrajectory:
 
 def gaussian_features(prompts: int, K: int, d: int, rng: np.random.Generator) -> np.ndarray:
     """Fixed random features ``φ(x, y) ~ N(0, I_d/d)`` i.i.d., shape ``(prompts, K, d)``."""
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    rng = validation.generator(rng)
     X, K, d = validation.count(prompts, "prompts"), validation.count(K, "K", minimum=2), validation.count(d, "d")
     return rng.normal(0.0, 1.0 / np.sqrt(d), size=(X, K, d))
 
@@ -85,7 +84,7 @@ def simulate_shared(P: ArrayLike, features: ArrayLike, *, alpha: ArrayLike, beta
 
     Returns a :class:`SharedTrajectory`.
     """
-    n_pairs, m = _check_sampling(pairs, batch, rng)
+    n_pairs, m, rng = _check_sampling(pairs, batch, rng)
     k = validation.count(grad_steps, "grad_steps")
     R = validation.count(rounds, "rounds")
     losses.check_loss(loss)

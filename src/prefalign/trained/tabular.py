@@ -45,8 +45,8 @@ def max_lr(loss: losses.Loss, beta: ArrayLike, sampled: bool) -> np.ndarray:
     """
     b = validation.positive(beta, "beta")
     if losses.check_loss(loss) == "ipo":
-        return np.broadcast_to(0.5 if sampled else 1.0, b.shape).astype(float)
-    return (4.0 if sampled else 8.0) * b**2
+        return np.broadcast_to(0.5 if validation.flag(sampled, "sampled") else 1.0, b.shape).astype(float)
+    return (4.0 if validation.flag(sampled, "sampled") else 8.0) * b**2
 
 
 @dataclass(frozen=True)
@@ -119,15 +119,16 @@ def _validate(P, alpha, beta, lam, lr, ref, pi0, log_init: np.ndarray | None, lo
                   _first((1.0 - a[..., None]) * log_ref, 1, shape), _first(p0, 1, shape), np.ascontiguousarray(log_start))
 
 
-def _check_sampling(pairs: int | None, batch: int | None, rng: np.random.Generator | None) -> tuple[int | None, int | None]:
+def _check_sampling(pairs: int | None, batch: int | None,
+                    rng: np.random.Generator | int | None) -> tuple[int | None, int | None, np.random.Generator | None]:
     n = None if pairs is None else validation.count(pairs, "pairs")
     m = None if batch is None else validation.count(batch, "batch")
     sampled = n is not None or m is not None
-    if sampled and not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator when pairs or batch are given, got {type(rng).__name__}")
+    if sampled and rng is None:
+        raise ValueError("rng must be a numpy.random.Generator or an integer seed when pairs or batch are given, got None")
     if not sampled and rng is not None:
         raise ValueError("rng is unused without pairs or batch (population rounds are deterministic); pass rng=None")
-    return n, m
+    return n, m, (validation.generator(rng) if sampled else None)
 
 
 def log_normalise(theta: np.ndarray) -> np.ndarray:
@@ -168,7 +169,7 @@ def trained_round(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: Ar
     :func:`simulate_trained` and broadcast the same way.
     """
     lp = validation.log_probability_vector(log_pi, "log_pi")
-    n, m = _check_sampling(pairs, batch, rng)
+    n, m, rng = _check_sampling(pairs, batch, rng)
     k = validation.count(grad_steps, "grad_steps")
     b = _validate(P, alpha, beta, lam, lr, ref, pi0, lp, loss, n is not None or m is not None)
     theta = _round(b, b.log_init, k, n, m, loss, rng)
@@ -195,14 +196,14 @@ def simulate_trained(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: Ar
     loss : ``"ipo"`` or ``"dpo"`` (module docstring of :mod:`prefalign.trained.losses`).
     ref, pi0, init : fixed reference (interior), offline sampler, round-0 policy (interior;
         default ``pi0``); ``None`` = uniform.
-    rng : a ``numpy.random.Generator``, required when ``pairs`` or ``batch`` is given, refused otherwise.
+    rng : a ``numpy.random.Generator`` or an integer seed, required when ``pairs`` or ``batch`` is given, refused otherwise.
     record, burn_in : as in :func:`prefalign.dynamics.simulate`.
 
     Returns a :class:`prefalign.dynamics.Trajectory` (recorded log-policies, cycle strength from
     ``burn_in``, final entropy, last move), so trained and exact runs are read the same way.
     ``RuntimeError`` names the round if the logits stop being finite.
     """
-    n, m = _check_sampling(pairs, batch, rng)
+    n, m, rng = _check_sampling(pairs, batch, rng)
     k = validation.count(grad_steps, "grad_steps")
     R = validation.count(rounds, "rounds")
     log_init = None if init is None else np.log(validation.probability_vector(init, "init", positive=True))
