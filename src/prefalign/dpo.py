@@ -437,3 +437,28 @@ def numerical_optimum(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None,
                    options={"gtol": 1e-10, "maxiter": 10_000})
     z = np.log(r) + b * res.x
     return np.exp(z - logsumexp(z))
+
+
+def ranking_gap_bounds(P: ArrayLike, mu: ArrayLike, beta: ArrayLike = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds on DPO's reward gaps from IPO's scores, ``(lower, upper)``, each ``(..., K, K)``.
+
+    With full-support ``μ`` the first-order conditions read ``g(r_i) = (Pμ)_i`` for the one increasing
+    function ``g(t) = Σ_j μ_j σ((t - r_j)/β)``, whose slope lies between ``1/(4β cosh²(R/2β))`` and
+    ``1/(4β)`` on the range of ``r*`` (``R = max r* - min r*``). Hence, for every pair,
+
+    ``4β |(Pμ)_i - (Pμ)_k| <= |r*_i - r*_k| <= 4β cosh²(R̄/2β) |(Pμ)_i - (Pμ)_k|``,
+
+    with the a-priori range bound ``R̄ = β(K-1) logit(p_max)`` of :func:`reward_range_bound` (so the
+    upper bound is ``4β cosh²((K-1) logit(p_max)/2) |Δ|``, infinite when some ``P[i, j] = 1``), and
+    ``r*_i - r*_k`` has the sign of ``(Pμ)_i - (Pμ)_k``. ``P (..., K, K)``, ``mu (..., K)``, ``beta``
+    scalar or ``(...)``; validated as in :func:`implicit_reward`. Neither bound needs the optimum.
+    """
+    Q, m, _, b = _inputs(P, mu, None, beta)
+    problem.require_full_support(m)
+    score = (Q @ m[..., None])[..., 0]
+    gap = np.abs(score[..., :, None] - score[..., None, :])
+    lower = 4.0 * b[..., None, None] * gap
+    with np.errstate(over="ignore"):
+        stretch = np.cosh(reward_range_bound(Q, 1.0) / 2.0) ** 2
+    upper = np.where(gap > 0, lower * np.where(gap > 0, np.asarray(stretch)[..., None, None], 1.0), 0.0)
+    return lower, upper
