@@ -207,3 +207,23 @@ def learn_smith_sampler(P: ArrayLike, rng: np.random.Generator, *, rule: str = "
     smith_top = np.asarray(social_choice.is_smith_top(ipo.ipo_optimum(Q, samplers), Q))
     return LearningRun(rule=rule, comparisons=np.cumsum(budgets), samplers=samplers, smith_top=smith_top,
                        certified=certified)
+
+
+def compare_rules(P: ArrayLike, rng: np.random.Generator, *, rounds: int = 12, repetitions: int = 50,
+                  delta: float = 0.05) -> "pd.DataFrame":
+    """Success rate against comparisons for both rules of :func:`learn_smith_sampler` on one ``P``, with the
+    two fixed baselines: the uniform sampler (Borda; it does not learn) and the oracle Smith sampler
+    (it knows ``P``). Columns ``rule, comparisons, success`` (one row per rule and round)."""
+    import pandas as pd
+
+    Q = preferences.validate(P)
+    K = Q.shape[0]
+    frames = []
+    for rule in RULES:
+        run = learn_smith_sampler(Q, rng, rule=rule, rounds=rounds, repetitions=repetitions, delta=delta)
+        frames.append(pd.DataFrame({"rule": rule, "comparisons": run.comparisons, "success": run.success_rate()}))
+    steps = frames[0]["comparisons"].to_numpy()
+    for name, mu in (("uniform sampler", np.full(K, 1.0 / K)), ("oracle Smith sampler", ipo.smith_sampler(Q))):
+        ok = float(social_choice.is_smith_top(ipo.ipo_optimum(Q, mu), Q))
+        frames.append(pd.DataFrame({"rule": name, "comparisons": steps, "success": ok}))
+    return pd.concat(frames, ignore_index=True)

@@ -110,8 +110,12 @@ def offwinner_bound(P: ArrayLike, beta: ArrayLike) -> np.ndarray:
         if K == 1 or not np.isfinite(t):
             flat_o[n] = 0.0
         elif t > np.log(K - 1):
-            lo = 1e-300
-            flat_o[n] = lo if _phi(lo, K) <= t else brentq(lambda e: _phi(e, K) - t, lo, 1.0, xtol=1e-300, rtol=1e-14)
+            lo = np.log(1e-300)
+            if _phi(np.exp(lo), K) <= t:
+                flat_o[n] = 1e-300
+            else:
+                y = brentq(lambda v: _phi(np.exp(v), K) - t, lo, 0.0, xtol=1e-13, rtol=1e-13)
+                flat_o[n] = np.exp(y + 1e-12)  # the root rounded up: still an upper bound
     return out
 
 

@@ -716,14 +716,14 @@ def mrs_dpo_collapse_bound(seed: int = DEFAULT_SEED, fast: bool = False) -> Chec
         beta = log_uniform(rng, 0.05, 2.0, per_K)
         lam = rng.uniform(0.0, 1.0, per_K)
         run = dynamics.simulate(P, alpha=alpha, beta=beta, lam=lam, steps=steps, method="dpo")
-        log_pi = np.log(run.pi)
+        log_pi = run.log_pi
         t = np.arange(steps + 1)
         S = np.where(alpha[:, None] == 1.0, t[None, :], (1.0 - alpha[:, None] ** t) / np.where(alpha == 1.0, 1.0, 1.0 - alpha)[:, None])
         delta = np.stack([preferences.dominance_margins(P[n], 0) for n in range(per_K)])
         lhs = log_pi[:, 1:, [0]] - log_pi[:, 1:, 1:]
         rhs = 4.0 * beta[:, None, None] * S[:, 1:, None] * delta[:, None, 1:]
         rows.append(pd.DataFrame({"K": K, "ratio": (lhs / rhs).min(axis=(1, 2)), "alpha": alpha, "beta": beta, "lam": lam,
-                                  "final_entropy": simplex.entropy(run.pi[:, -1])}))
+                                  "final_entropy": simplex.entropy_from_log(log_pi[:, -1])}))
     details = pd.concat(rows, ignore_index=True)
     return CheckResult(
         CHAPTER, "cor-dpo-collapse",
