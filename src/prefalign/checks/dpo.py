@@ -645,7 +645,7 @@ def dpo_fixed_sampling_fails(seed: int = DEFAULT_SEED, fast: bool = False) -> Ch
     return CheckResult(
         CHAPTER, "cor-dpo-ranking",
         f"(sampler, β) pairs, of {total}, whose DPO optimum keeps the Condorcet winner on top of its shrunk fooling matrix",
-        measured=float(escaped), expected=0.0, tolerance=0.0, against="theorem's bound",
+        measured=float(escaped), expected=0.0, tolerance=0.0, against="theorem's bound", details={"total": total},
     )
 
 
@@ -698,7 +698,7 @@ def dpo_sst_preserves_order(seed: int = DEFAULT_SEED, fast: bool = False) -> Che
         CHAPTER, "cor-dpo-ranking",
         f"order violations of DPO's optimum on {total} strongly transitive matrices (strict SST and Bradley–Terry, "
         "relabelled), K = 3..8, random full-support samplers",
-        measured=float(broken), expected=0.0, tolerance=0.0, against="theorem's bound",
+        measured=float(broken), expected=0.0, tolerance=0.0, against="theorem's bound", details={"total": total},
     )
 
 
