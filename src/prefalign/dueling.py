@@ -50,7 +50,7 @@ def fixed_count_sufficient(P: ArrayLike, delta: float) -> float:
     """Comparisons per pair that make the Smith sampler of the estimate Smith-top w.p. ``>= 1 - δ``.
 
     Proposition of the chapter: if each of the ``M`` pairs touching the Smith set ``S`` (at least one
-    member) is compared ``n`` times, fixed in advance, with ``n >= 2 log(2M/δ) / Δ²`` and
+    member) is compared ``n`` times, fixed in advance, with ``n >= log(2M/δ) / (2Δ²)`` and
     ``Δ = min |P[i, j] - ½|`` over those pairs, then with probability ``>= 1 - δ`` the estimate has
     Smith set ``S`` and its reversed maximal lottery ``q̂`` puts ``S`` on top for the true ``P``.
     Returns that ``n`` (not rounded; ``inf`` if ``Δ = 0``). ``P`` one ``K x K`` matrix, ``delta`` in (0, 1).
@@ -65,7 +65,7 @@ def fixed_count_sufficient(P: ArrayLike, delta: float) -> float:
     margin = float(np.min(np.abs(Q[touching] - 0.5)))
     if margin == 0.0:
         return float("inf")
-    return 2.0 * np.log(2.0 * touching[0].size / d) / margin**2
+    return np.log(2.0 * touching[0].size / d) / (2.0 * margin**2)
 
 
 def _touching(K: int, members: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -99,15 +99,13 @@ class LearningRun:
 
     ``comparisons`` ``(T,)``: total comparisons after each round (the same in every repetition).
     ``samplers`` ``(R, T, K)``: the learned sampler after each round. ``smith_top`` ``(R, T)``: whether
-    IPO's optimum under it (uniform reference) is Smith-top for the true ``P``. ``certified`` ``(R, T)``:
-    whether every pair touching the estimated Smith set had a confidence interval excluding ½.
+    IPO's optimum under it (uniform reference) is Smith-top for the true ``P``.
     """
 
     rule: str
     comparisons: np.ndarray
     samplers: np.ndarray
     smith_top: np.ndarray
-    certified: np.ndarray
 
     def success_rate(self) -> np.ndarray:
         """Share of repetitions whose learned sampler is Smith-top, after each round, shape ``(T,)``."""
@@ -158,7 +156,7 @@ def learn_smith_sampler(P: ArrayLike, rng: np.random.Generator, *, rule: str = "
 
     Round ``r`` (``r = 0..rounds-1``) asks for ``first · 2^r`` comparisons (default ``first = K(K-1)/2``,
     one per pair), chosen by ``rule`` (:data:`RULES`), then recomputes ``P̂`` and the Smith sampler of
-    ``P̂``. ``delta`` sets the confidence radius used by the adaptive rule and the certificate.
+    ``P̂``. ``delta`` sets the confidence radius used by the adaptive rule.
     """
     Q = preferences.validate(P)
     if Q.ndim != 2:
@@ -181,7 +179,6 @@ def learn_smith_sampler(P: ArrayLike, rng: np.random.Generator, *, rule: str = "
     everyone = list(range(K))
     budgets = first * 2 ** np.arange(rounds)
     samplers = np.empty((repetitions, rounds, K))
-    certified = np.zeros((repetitions, rounds), dtype=bool)
     for rep in range(repetitions):
         W = np.zeros((K, K))
         N = np.zeros((K, K))
@@ -202,11 +199,8 @@ def learn_smith_sampler(P: ArrayLike, rng: np.random.Generator, *, rule: str = "
             P_hat = estimate(W, N)
             members = social_choice.smith_set(P_hat)
             samplers[rep, t] = ipo.smith_sampler(P_hat)
-            sure = _touching(K, members)
-            certified[rep, t] = bool(np.all(np.abs(P_hat[sure] - 0.5) > hoeffding_radius(N[sure], K, d)))
     smith_top = np.asarray(social_choice.is_smith_top(ipo.ipo_optimum(Q, samplers), Q))
-    return LearningRun(rule=rule, comparisons=np.cumsum(budgets), samplers=samplers, smith_top=smith_top,
-                       certified=certified)
+    return LearningRun(rule=rule, comparisons=np.cumsum(budgets), samplers=samplers, smith_top=smith_top)
 
 
 def compare_rules(P: ArrayLike, rng: np.random.Generator, *, rounds: int = 12, repetitions: int = 50,

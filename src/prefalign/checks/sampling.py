@@ -183,7 +183,7 @@ def fixed_count_guarantee(seed: int = DEFAULT_SEED, fast: bool = False, delta: f
     return CheckResult(
         CHAPTER, "prop-sampling-fixed",
         f"largest failure rate over {count} random P (K = 3..6, outsider margin ≥ 0.1), {reps} repetitions each, "
-        f"n = ⌈2 log(2M/δ)/Δ²⌉ comparisons per pair, δ = {delta:g}",
+        f"n = ⌈log(2M/δ)/(2Δ²)⌉ comparisons per pair, δ = {delta:g}",
         measured=worst, expected=delta, tolerance=0.0, relation="at_most", against="simulation vs theorem",
         details=pd.DataFrame(rows),
     )
