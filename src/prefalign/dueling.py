@@ -112,15 +112,25 @@ class LearningRun:
         return self.smith_top.mean(axis=0)
 
     def comparisons_needed(self, delta: float) -> float:
-        """The first ``comparisons[t]`` from which the success rate stays ``>= 1 - δ``, or ``inf``."""
-        d = float(validation.finite_array(delta, "delta"))
-        if not 0.0 < d < 1.0:
-            raise ValueError(f"delta must lie in (0, 1), got {d:g}")
-        ok = self.success_rate() >= 1.0 - d
-        if not ok[-1]:
-            return float("inf")
-        bad = np.flatnonzero(~ok)
-        return float(self.comparisons[0 if bad.size == 0 else bad[-1] + 1])
+        """:func:`comparisons_needed` of this run's success rates."""
+        return comparisons_needed(self.comparisons, self.success_rate(), delta)
+
+
+def comparisons_needed(comparisons: ArrayLike, success: ArrayLike, delta: float) -> float:
+    """The first ``comparisons[t]`` from which ``success[t:]`` stays ``>= 1 - δ`` (``inf`` if the last one
+    is below): the comparisons a learner needs. ``comparisons`` and ``success`` have the same shape ``(T,)``."""
+    n = validation.finite_array(comparisons, "comparisons")
+    rate = validation.finite_array(success, "success")
+    if n.ndim != 1 or rate.shape != n.shape or n.size == 0:
+        raise ValueError(f"comparisons and success must have the same shape (T,), T >= 1, got {n.shape} and {rate.shape}")
+    d = float(validation.finite_array(delta, "delta"))
+    if not 0.0 < d < 1.0:
+        raise ValueError(f"delta must lie in (0, 1), got {d:g}")
+    ok = rate >= 1.0 - d
+    if not ok[-1]:
+        return float("inf")
+    bad = np.flatnonzero(~ok)
+    return float(n[0 if bad.size == 0 else bad[-1] + 1])
 
 
 def _allocate(counts: np.ndarray, chosen: tuple[np.ndarray, np.ndarray], budget: int) -> np.ndarray:
