@@ -115,7 +115,8 @@ def limit_predicts_smith_top(seed: int = DEFAULT_SEED, fast: bool = False, big_b
     """On random matrices with a Smith set of 3..K−1 members, the on-policy optimum at a large β has the
     Smith-top verdict predicted from the unique maximal lottery ``p*`` (LPs): disagreements. The theorem is
     a limit; at finite β only *clear* cases are compared: ``p*`` unique, every payoff ``(Ap*)_i`` either 0
-    or below ``−clearance/β``, and the member–outsider payoff gap at least ``clearance/β`` in size."""
+    or below ``−clearance/β``, and the member–outsider payoff gap at least ``clearance/β`` in size. Fewer
+    than half of the matrices clear makes the check fail (measured ``inf``): it would test too little."""
     rng = np.random.default_rng([seed, 2])
     count = 30 if fast else 120
     cut = clearance / big_beta
@@ -139,8 +140,8 @@ def limit_predicts_smith_top(seed: int = DEFAULT_SEED, fast: bool = False, big_b
         CHAPTER, "thm-sampling-limit",
         f"disagreements between the limit prediction and the on-policy optimum at β = {big_beta:g}, on the "
         f"{len(decided)} clear cases of {count} random matrices with a Smith set of 3..K−1 members",
-        measured=float((decided["predicted"].astype(bool) != decided["observed"]).sum()), expected=0.0, tolerance=0.0,
-        against="independent algorithm", details=details,
+        measured=float((decided["predicted"].astype(bool) != decided["observed"]).sum()) if 2 * len(decided) >= count
+        else float("inf"), expected=0.0, tolerance=0.0, against="independent algorithm", details=details,
     )
 
 
