@@ -7,9 +7,10 @@ the pairs, in rounds of geometrically growing size ``B_r = first · 2^r`` (doubl
 
 * ``"uniform"`` (passive): every pair, counts kept as equal as possible (round robin);
 * ``"adaptive"`` (in the spirit of RUCB and Copeland Confidence Bound, Zoghi et al. 2014, 2015):
-  only pairs that touch the current Smith set estimate ``Ŝ``, and among them first those whose
-  direction is still uncertain (the Hoeffding interval ``P̂ ± r`` contains ½); counts kept equal
-  among the chosen pairs. Pairs between two estimated outsiders are not compared once Ŝ shrinks.
+  only pairs that touch the current Smith set estimate ``Ŝ``; half of the round's budget keeps their
+  counts equal, the other half goes to those whose direction is still uncertain (the Hoeffding
+  interval ``P̂ ± r`` contains ½), counts kept equal among them. Pairs between two estimated
+  outsiders are not compared once Ŝ shrinks.
 
 The radius is the anytime Hoeffding radius ``r(n) = sqrt(log(π² K(K-1) n² / (6δ)) / (2n))``: with
 probability at least ``1 - δ`` every ``|P̂[i, j] - P[i, j]| <= r(N[i, j])`` at every time, whatever
@@ -195,17 +196,19 @@ def learn_smith_sampler(P: ArrayLike, rng: np.random.Generator, *, rule: str = "
         members = everyone
         for t, budget in enumerate(budgets):
             pairs = _touching(K, members if rule == "adaptive" else everyone)
+            plan = [(pairs, int(budget))]
             if rule == "adaptive":
                 P_hat = estimate(W, N)
                 unsure = np.abs(P_hat[pairs] - 0.5) <= hoeffding_radius(N[pairs], K, d)
                 if unsure.any():
-                    pairs = (pairs[0][unsure], pairs[1][unsure])
-            extra = _allocate(N, pairs, int(budget))
-            wins = rng.binomial(extra, Q[pairs])
-            W[pairs] += wins
-            W[pairs[1], pairs[0]] += extra - wins
-            N[pairs] += extra
-            N[pairs[1], pairs[0]] += extra
+                    plan = [(pairs, int(budget) // 2), ((pairs[0][unsure], pairs[1][unsure]), int(budget) - int(budget) // 2)]
+            for chosen, share in plan:
+                extra = _allocate(N, chosen, share)
+                wins = rng.binomial(extra, Q[chosen])
+                W[chosen] += wins
+                W[chosen[1], chosen[0]] += extra - wins
+                N[chosen] += extra
+                N[chosen[1], chosen[0]] += extra
             P_hat = estimate(W, N)
             members = social_choice.smith_set(P_hat)
             samplers[rep, t] = ipo.smith_sampler(P_hat)
