@@ -16,6 +16,10 @@ BETAS = (4.0, 16.0, 64.0, 256.0)
 """The signal strengths at which the chapter solves the on-policy optimum on random matrices."""
 TRAP = {"a": 0.2, "b": 0.4, "eta": 0.05, "eta_out": 0.02}
 """The parameters of the chapter's Smith trap (:func:`prefalign.quantal.smith_trap`)."""
+TRAP_BETAS = (16.0, 1024.0)
+"""The β range over which :func:`trap_breaks_smith_top` solves the trap's on-policy optimum."""
+CLEARANCE = 20.0
+"""A limit prediction is compared at β only if no payoff lies within ``CLEARANCE/β`` of a tie."""
 
 
 def condorcet_matrices(count: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -97,21 +101,21 @@ def trap_limit_payoffs(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckRes
 
 @register(CHAPTER)
 def trap_breaks_smith_top(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
-    """On the Smith trap the on-policy optimum is not Smith-top at every β from 16 to 1024: the count of β
-    where it is. ``seed`` is unused."""
+    """On the Smith trap the on-policy optimum is not Smith-top at any β of :data:`TRAP_BETAS` (geometric grid):
+    the count of β where it is. ``seed`` is unused."""
     P = quantal.smith_trap(**TRAP)
-    betas = np.geomspace(16.0, 1024.0, 5 if fast else 13)
+    betas = np.geomspace(*TRAP_BETAS, 5 if fast else 13)
     kept = sum(bool(social_choice.is_smith_top(ipo.onpolicy_optimum(P, beta=b), P)) for b in betas)
     return CheckResult(
         CHAPTER, "prop-sampling-trap",
-        f"β in [16, 1024] ({betas.size} values) where the on-policy optimum of the Smith trap is still Smith-top",
+        f"β in [{TRAP_BETAS[0]:g}, {TRAP_BETAS[1]:g}] ({betas.size} values) where the on-policy optimum of the Smith trap is still Smith-top",
         measured=float(kept), expected=0.0, tolerance=0.0, against="theorem's bound",
     )
 
 
 @register(CHAPTER)
 def limit_predicts_smith_top(seed: int = DEFAULT_SEED, fast: bool = False, big_beta: float = 4096.0,
-                             clearance: float = 20.0) -> CheckResult:
+                             clearance: float = CLEARANCE) -> CheckResult:
     """On random matrices with a Smith set of 3..K−1 members, the on-policy optimum at a large β has the
     Smith-top verdict predicted from the unique maximal lottery ``p*`` (LPs): disagreements. The theorem is
     a limit; at finite β only *clear* cases are compared: ``p*`` unique, every payoff ``(Ap*)_i`` either 0
