@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 
 from prefalign import ipo, preferences, social_choice, validation
@@ -217,12 +218,10 @@ def learn_smith_sampler(P: ArrayLike, rng: np.random.Generator, *, rule: str = "
 
 
 def compare_rules(P: ArrayLike, rng: np.random.Generator, *, rounds: int = 12, repetitions: int = 50,
-                  delta: float = 0.05) -> "pd.DataFrame":
+                  delta: float = 0.05) -> pd.DataFrame:
     """Success rate against comparisons for both rules of :func:`learn_smith_sampler` on one ``P``, with the
     two fixed baselines: the uniform sampler (Borda; it does not learn) and the oracle Smith sampler
     (it knows ``P``). Columns ``rule, comparisons, success`` (one row per rule and round)."""
-    import pandas as pd
-
     Q = preferences.validate(P)
     K = Q.shape[0]
     frames = []

@@ -37,6 +37,8 @@ def _single(P: ArrayLike) -> np.ndarray:
 
 
 def _winner(Q: np.ndarray) -> int:
+    if Q.shape[0] < 2:
+        raise ValueError(f"P must have K >= 2 responses, got K = {Q.shape[0]}")
     c = social_choice.condorcet_winner(Q)
     if c is None:
         raise ValueError("P must have a Condorcet winner (a response with P[c, j] > 1/2 for every j != c)")
@@ -80,15 +82,12 @@ def condorcet_threshold(P: ArrayLike) -> float:
     ``P`` is one ``K x K`` matrix with a Condorcet winner ``c``; ``m = min_{j≠c} m_j`` and
     ``θ = min_{j≠c} m_j / (m_j + w_j)`` with ``m, w`` of :func:`winner_margins`; ``h`` is the binary
     entropy (nats). ``β₀ = 0`` for ``K = 2`` (always Condorcet-top). A sufficient threshold, not the
-    exact one. Raises ``ValueError`` without a Condorcet winner.
+    exact one. Raises ``ValueError`` without a Condorcet winner or with ``K < 2``.
     """
     Q = _single(P)
     c, m, w = winner_margins(Q)
-    K = Q.shape[0]
-    if K == 1:
-        return 0.0
     theta = _theta(m, w, c)
-    return _phi(theta, K) / float(np.min(np.delete(m, c)))
+    return _phi(theta, Q.shape[0]) / float(np.min(np.delete(m, c)))
 
 
 def offwinner_bound(P: ArrayLike, beta: ArrayLike) -> np.ndarray:
@@ -103,13 +102,11 @@ def offwinner_bound(P: ArrayLike, beta: ArrayLike) -> np.ndarray:
     c, m, _ = winner_margins(Q)
     K = Q.shape[0]
     b = validation.positive(beta, "beta")
-    target = b * float(np.min(np.delete(m, c))) if K > 1 else np.full(np.shape(b), np.inf)
+    target = b * float(np.min(np.delete(m, c)))
     out = np.ones(np.shape(b))
     flat_t, flat_o = np.ravel(target), out.reshape(-1)
     for n, t in enumerate(flat_t):
-        if K == 1 or not np.isfinite(t):
-            flat_o[n] = 0.0
-        elif t > np.log(K - 1):
+        if t > np.log(K - 1):
             lo = np.log(1e-300)
             if _phi(np.exp(lo), K) <= t:
                 flat_o[n] = 1e-300

@@ -636,12 +636,10 @@ def dpo_fixed_sampling_fails(seed: int = DEFAULT_SEED, fast: bool = False) -> Ch
     for K in range(3, 9):
         for mu in fixed_samplers(K, rng, draws):
             P = shrunk_fooling_matrix(mu)
-            c = social_choice.condorcet_winner(P)
             for beta in (0.1, 1.0, 10.0):
                 pi = dpo.dpo_optimum(P, mu, beta=beta)
                 escaped += bool(social_choice.is_condorcet_top(pi, P))
                 total += 1
-            assert c is not None
     return CheckResult(
         CHAPTER, "cor-dpo-ranking",
         f"(sampler, β) pairs, of {total}, whose DPO optimum keeps the Condorcet winner on top of its shrunk fooling matrix",
