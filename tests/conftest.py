@@ -31,6 +31,7 @@ CHAPTER_TEST_PARAMS = {
     "oscillation": {"seed": 7, "a": 0.3, "trajectory_rounds": 80, "hedge_rounds": 300, "hedge_signal": 1.0},
     "stability": {"seed": 7, "a": 0.3, "region_n": 30, "region_steps": 400, "hedge_steps": 200, "basin_n": 30},
     "dpo": {"seed": 7, "a": 0.3, "lattice_n": 10, "trajectory_rounds": 60},
+    "sampling": {"seed": 7, "big_beta": 2048.0, "sizes": [4], "margins": [0.2], "arena_tops": [4], "delta": 0.2},
     "trained": {"seed": 7, "a": 0.3, "phase_n": 12, "phase_rounds": 800, "onset_n": 40, "onset_rounds": 800,
                 "onset_steps": [1, 4], "onset_lrs": [0.05, 0.2], "pair_counts": [200], "arena_n": 10, "triangle_n": 20,
                 "entropy_reps": 3, "shared_rounds": 300, "fate_rounds": 1500, "cex_rounds": 1500, "limit_rounds": 1000},

@@ -67,3 +67,15 @@ def test_invariance_and_local_figures(glued):
 def test_figures_are_glued_as_png(glued):
     for name in ("fig-invariance", "fig-linear", "fig-local", "fig-phase", "fig-slices", "fig-trajectories", "fig-entropy"):
         assert "image/png" in glued[name]
+
+
+def test_ranking_theorem_and_corollaries_glued(glued):
+    # fast mode: 60 problems per K = 3..8, so 360 problems and sum_K 60 K(K-1)/2 = 60 * 83 = 4980 pairs
+    assert glued["rank_problems"] == 360 and glued["rank_pairs"] == 4980 and glued["rank_disagreements"] == 0
+    assert 1 <= glued["rank_ratio_min"] < 1.01 and glued["rank_upper_max"] <= 1
+    # fixed samplers: per K, uniform + K near-point masses + 3 Dirichlet draws, at 3 betas: 3 * sum_K (K + 4) = 171
+    assert glued["dpo_fixed_total"] == 171 and glued["dpo_fixed_escaped"] == 0
+    # Smith sampler: 3 matrices per (K, size) with size = 1..K-1, K = 3..8: 3 * 27 = 81
+    assert glued["dpo_smith_matrices"] == 81 and glued["dpo_smith_failures"] == 0
+    assert glued["dpo_sst_count"] == 6 * 30 and glued["dpo_sst_broken"] == 0
+    assert glued["collapse_runs"] == 4 * 6 and glued["collapse_ratio_min"] >= 1

@@ -464,3 +464,38 @@ def numerical_optimum(P: ArrayLike, mu: ArrayLike, ref: ArrayLike | None = None,
                    options={"gtol": 1e-10, "maxiter": 10_000})
     z = np.log(r) + b * res.x
     return np.exp(z - logsumexp(z))
+
+
+def ranking_gap_bounds(P: ArrayLike, mu: ArrayLike, beta: ArrayLike = 1.0, *,
+                       reward_range: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds on DPO's reward gaps from IPO's scores, ``(lower, upper)``, each ``(..., K, K)``.
+
+    With full-support ``μ`` the first-order conditions read ``g(r_i) = (Pμ)_i`` for the one increasing
+    function ``g(t) = Σ_j μ_j σ((t - r_j)/β)``, whose slope lies between ``1/(4β cosh²(R/2β))`` and
+    ``1/(4β)`` on the range of ``r*`` (``R = max r* - min r*``). Hence, for every pair,
+
+    ``4β |(Pμ)_i - (Pμ)_k| <= |r*_i - r*_k| <= 4β cosh²(R̄/2β) |(Pμ)_i - (Pμ)_k|``,
+
+    with the a-priori range bound ``R̄ = β(K-1) logit(p_max)`` of :func:`reward_range_bound` (so the
+    upper bound is ``4β cosh²((K-1) logit(p_max)/2) |Δ|``, infinite when some ``P[i, j] = 1``), and
+    ``r*_i - r*_k`` has the sign of ``(Pμ)_i - (Pμ)_k``. ``P (..., K, K)``, ``mu (..., K)``, ``beta``
+    scalar or ``(...)``; validated as in :func:`implicit_reward`. Neither bound needs the optimum.
+    ``reward_range`` (optional, ``>= 0``, shape ``(...)``): a known ``R`` (e.g. measured on the optimum),
+    used instead of ``R̄`` in the upper bound: ``4β cosh²(R/2β) |Δ|``.
+    """
+    Q, m, _, b = _inputs(P, mu, None, beta)
+    problem.require_full_support(m)
+    score = (Q @ m[..., None])[..., 0]
+    gap = np.abs(score[..., :, None] - score[..., None, :])
+    lower = 4.0 * b[..., None, None] * gap
+    if reward_range is None:
+        half = reward_range_bound(Q, 1.0) / 2.0
+    else:
+        R = validation.finite_array(reward_range, "reward_range")
+        if np.any(R < 0):
+            raise ValueError(f"reward_range must be >= 0, got {float(R.min()):g}")
+        half = R / (2.0 * b)
+    with np.errstate(over="ignore"):
+        stretch = np.cosh(half) ** 2
+    upper = np.where(gap > 0, lower * np.where(gap > 0, np.asarray(stretch)[..., None, None], 1.0), 0.0)
+    return lower, upper

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logit
 
-from prefalign import dpo, dynamics, ipo, preferences, simplex, statistics, validation
+from prefalign import dpo, dynamics, ipo, preferences, simplex, social_choice, statistics, validation
 from prefalign.checks import CheckResult, log_uniform, register
 from prefalign.checks.oscillation import random_batch, round_args, round_difference
 from prefalign.checks.stability import SST_SCORES
@@ -32,6 +32,9 @@ GRID_ALPHA = (0.0, 1.0)
 GRID_SIGNAL = (0.1, 20.0)
 """The (α, βλ) rectangle of the chapter's phase diagrams (λ = 1; βλ on a log scale)."""
 
+
+DPO_FOOLING_SHRINK = 0.1
+"""η of :func:`shrunk_fooling_matrix`: the fooling matrix pulled towards ½ by this share (entries in [0.05, 0.95])."""
 
 BETA_RANGE = (0.01, 100.0)
 """The β range (log-uniform) of the chapter's random problems: the range where ``dpo_optimum`` must converge."""
@@ -532,4 +535,201 @@ def bradley_terry_dynamics(seed: int = DEFAULT_SEED, fast: bool = False, grid_n:
         CHAPTER, "cor-dpo-bt-dynamics",
         f"max |log π_T − closed form| / (1 + max|log π_T|) over the {n}×{n} grid, T = {T}, Bradley–Terry example",
         measured=float(error.max()), expected=0.0, tolerance=1e-11, details=details,
+    )
+
+
+# --------------------------------------------------------------------------- DPO ranks like IPO (F4)
+
+
+def ranking_problems(K: int, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` random problems of size ``K``: general P in [0.01, 0.99], Dirichlet(½) samplers floored at
+    1e-3/K, β log-uniform on [0.1, 10]."""
+    P = np.stack([random_problem(K, rng)[0] for _ in range(n)])
+    mu = rng.dirichlet(np.full(K, 0.5), size=n) + 1e-3 / K
+    mu /= mu.sum(axis=-1, keepdims=True)
+    return P, mu, log_uniform(rng, 0.1, 10.0, n)
+
+
+@lru_cache(maxsize=2)
+def ranking_table(seed: int, fast: bool) -> pd.DataFrame:
+    """Every pair of every random problem (K = 3..8): IPO's score gap ``(Pμ)_i − (Pμ)_k``, DPO's reward gap
+    ``r*_i − r*_k`` (Newton), β and the measured range of ``r*``. Cached (read by three checks; do not modify)."""
+    rng = np.random.default_rng([seed, 17])
+    per_K = 60 if fast else 500
+    frames = []
+    for K in range(3, 9):
+        P, mu, beta = ranking_problems(K, per_K, rng)
+        r = dpo.implicit_reward(P, mu, beta)
+        s = (P @ mu[..., None])[..., 0]
+        i, k = np.triu_indices(K, 1)
+        frames.append(pd.DataFrame({
+            "K": K, "problem": np.repeat(np.arange(per_K), i.size),
+            "score_gap": (s[:, i] - s[:, k]).ravel(), "reward_gap": (r[:, i] - r[:, k]).ravel(),
+            "beta": np.repeat(beta, i.size), "range": np.repeat(np.ptp(r, axis=-1), i.size),
+            "upper": np.concatenate([dpo.ranking_gap_bounds(P[n], mu[n], beta[n], reward_range=np.ptp(r[n]))[1][i, k]
+                                     for n in range(per_K)]),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+@register(CHAPTER)
+def dpo_ranks_like_ipo(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``r*_i > r*_k ⇔ (Pμ)_i > (Pμ)_k``: pairs where DPO's Newton optimum and IPO's closed-form scores
+    order two responses differently (pairs with ``|(Pμ)_i − (Pμ)_k| < 1e-9`` excluded as ties)."""
+    t = ranking_table(seed, fast)
+    decided = np.abs(t["score_gap"]) >= 1e-9
+    wrong = int((np.sign(t["reward_gap"][decided]) != np.sign(t["score_gap"][decided])).sum())
+    return CheckResult(
+        CHAPTER, "thm-dpo-ranking",
+        f"pairs ordered differently by DPO (Newton) and IPO's scores Pμ, {t['problem'].nunique() * 6} random "
+        f"(P, μ, β), K = 3..8 ({int(decided.sum())} pairs)",
+        measured=float(wrong), expected=0.0, tolerance=0.0, against="closed form vs solver", details=t,
+    )
+
+
+@register(CHAPTER)
+def dpo_gap_lower_bound(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``|r*_i − r*_k| >= 4β |(Pμ)_i − (Pμ)_k|``: the smallest ratio of the two over every pair."""
+    t = ranking_table(seed, fast)
+    ratio = np.abs(t["reward_gap"]) / (float(dpo.linearised_ipo_beta(1.0)) * t["beta"] * np.abs(t["score_gap"]))
+    ratio = ratio[np.abs(t["score_gap"]) >= 1e-9]
+    return CheckResult(
+        CHAPTER, "thm-dpo-ranking",
+        f"min over {ratio.size} pairs of |r*_i − r*_k| / (4β |(Pμ)_i − (Pμ)_k|) (the lower bound; 1 = tight)",
+        measured=float(ratio.min()), expected=1.0, tolerance=1e-9, relation="at_least", against="theorem's bound",
+        details=ratio.to_numpy(),
+    )
+
+
+@register(CHAPTER)
+def dpo_gap_upper_bound(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``|r*_i − r*_k| <= 4β cosh²(R/2β) |(Pμ)_i − (Pμ)_k|`` with ``R`` the range of ``r*``: the largest
+    ratio of the two over every pair."""
+    t = ranking_table(seed, fast)
+    keep = np.abs(t["score_gap"]) >= 1e-9
+    ratio = np.abs(t["reward_gap"][keep]) / t["upper"][keep]
+    return CheckResult(
+        CHAPTER, "thm-dpo-ranking",
+        f"max over {int(keep.sum())} pairs of |r*_i − r*_k| / (4β cosh²(R/2β) |(Pμ)_i − (Pμ)_k|) (the upper bound)",
+        measured=float(ratio.max()), expected=1.0, tolerance=1e-9, relation="at_most", against="theorem's bound",
+        details=ratio.to_numpy(),
+    )
+
+
+def shrunk_fooling_matrix(mu: np.ndarray, shrink: float = DPO_FOOLING_SHRINK) -> np.ndarray:
+    """``½11ᵀ + (1 − η)(F − ½11ᵀ)`` with ``F = preferences.fooling_matrix(μ)``: the fooling matrix pulled
+    towards ½ by ``η = shrink``, so that every entry lies in (0, 1) and DPO has an optimum."""
+    return 0.5 + (1.0 - shrink) * (preferences.fooling_matrix(mu) - 0.5)
+
+
+def fixed_samplers(K: int, rng: np.random.Generator, draws: int) -> list[np.ndarray]:
+    """Full-support samplers a designer might fix: uniform, every near-point mass ``0.999 e_k + 0.001 u``,
+    and ``draws`` Dirichlet(1) draws."""
+    u = np.full(K, 1.0 / K)
+    return [u] + [0.999 * np.eye(K)[k] + 0.001 * u for k in range(K)] + list(rng.dirichlet(np.ones(K), size=draws))
+
+
+@register(CHAPTER)
+def dpo_fixed_sampling_fails(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """For each fixed full-support sampler, DPO's optimum on its shrunk fooling matrix ranks the runner-up
+    ``d`` above the Condorcet winner ``c``, at three β: the count of (sampler, β) where it does not."""
+    rng = np.random.default_rng([seed, 18])
+    draws = 3 if fast else 20
+    escaped, total = 0, 0
+    for K in range(3, 9):
+        for mu in fixed_samplers(K, rng, draws):
+            P = shrunk_fooling_matrix(mu)
+            for beta in (0.1, 1.0, 10.0):
+                pi = dpo.dpo_optimum(P, mu, beta=beta)
+                escaped += bool(social_choice.is_condorcet_top(pi, P))
+                total += 1
+    return CheckResult(
+        CHAPTER, "cor-dpo-ranking",
+        f"(sampler, β) pairs, of {total}, whose DPO optimum keeps the Condorcet winner on top of its shrunk fooling matrix",
+        measured=float(escaped), expected=0.0, tolerance=0.0, against="theorem's bound", details={"total": total},
+    )
+
+
+@register(CHAPTER)
+def dpo_smith_sampler_on_top(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """DPO under the Smith sampler ``(1 − ε)q + εu`` (ε = ε̄/2 and ε̄/10) is Smith-top and Condorcet-top on random
+    matrices with a Smith set of every proper size; the uniform sampler's violations are recorded for contrast."""
+    rng = np.random.default_rng([seed, 19])
+    per = 3 if fast else 15
+    rows = []
+    for K in range(3, 9):
+        for size in range(1, K):
+            for _ in range(per):
+                P = 0.5 + 0.98 * (preferences.random_with_smith_set(K, size, rng) - 0.5)
+                lottery = ipo.smith_lottery(P)
+                beta = float(log_uniform(rng, 0.1, 10.0))
+                row = {"K": K, "smith_size": size, "beta": beta}
+                for name, mu in (("ε̄/2", lottery.sampler(lottery.eps_bound / 2)),
+                                 ("ε̄/10", lottery.sampler(lottery.eps_bound / 10)), ("uniform", np.full(K, 1.0 / K))):
+                    pi = dpo.dpo_optimum(P, mu, beta=beta)
+                    row[name] = bool(social_choice.is_smith_top(pi, P)) and bool(social_choice.is_condorcet_top(pi, P))
+                rows.append(row)
+    details = pd.DataFrame(rows)
+    failures = int((~details["ε̄/2"]).sum() + (~details["ε̄/10"]).sum())
+    return CheckResult(
+        CHAPTER, "cor-dpo-ranking",
+        f"Smith-top or Condorcet-top violations of DPO under the Smith sampler (ε̄/2 and ε̄/10), {len(details)} random "
+        "matrices, K = 3..8, every proper Smith-set size",
+        measured=float(failures), expected=0.0, tolerance=0.0, against="theorem's bound", details=details,
+    )
+
+
+@register(CHAPTER)
+def dpo_sst_preserves_order(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """DPO's optimum is order-preserving on strictly SST and Bradley–Terry matrices for random full-support samplers."""
+    rng = np.random.default_rng([seed, 20])
+    per_K = 30 if fast else 700
+    broken, total = 0, 0
+    for K in range(3, 9):
+        P = np.stack([preferences.random_strongly_transitive(K, rng) if n % 2 else
+                      preferences.bradley_terry(np.sort(rng.normal(0.0, 1.5, K))[::-1]) for n in range(per_K)])
+        perm = np.argsort(rng.uniform(size=(per_K, K)), axis=-1)
+        P = np.take_along_axis(np.take_along_axis(P, perm[:, :, None], axis=1), perm[:, None, :], axis=2)
+        mu = rng.dirichlet(np.full(K, 0.5), size=per_K) + 1e-3 / K
+        mu /= mu.sum(axis=-1, keepdims=True)
+        pi = dpo.dpo_optimum(P, mu, beta=log_uniform(rng, 0.1, 10.0, per_K))
+        broken += sum(not social_choice.is_order_preserving(pi[n], P[n]) for n in range(per_K))
+        total += per_K
+    return CheckResult(
+        CHAPTER, "cor-dpo-ranking",
+        f"order violations of DPO's optimum on {total} strongly transitive matrices (strict SST and Bradley–Terry, "
+        "relabelled), K = 3..8, random full-support samplers",
+        measured=float(broken), expected=0.0, tolerance=0.0, against="theorem's bound", details={"total": total},
+    )
+
+
+@register(CHAPTER)
+def mrs_dpo_collapse_bound(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """MRS-DPO from uniform with a uniform reference, strictly SST P (best response 0): every round ``t``
+    has ``log(π_t,0/π_t,j) >= 4β S_t δ_j`` with ``S_t = Σ_{k<t} α^k`` (so the fixed point obeys the collapse
+    bound at ``4γ``). Measured: the smallest ratio of the two sides over runs, rounds and responses."""
+    rng = np.random.default_rng([seed, 21])
+    per_K, steps = (6, 40) if fast else (40, 120)
+    rows = []
+    for K in range(3, 7):
+        P = np.stack([preferences.random_strongly_transitive(K, rng) for _ in range(per_K)])
+        alpha = rng.choice([0.0, 0.5, 0.9, 1.0], per_K)
+        beta = log_uniform(rng, 0.05, 2.0, per_K)
+        lam = rng.uniform(0.0, 1.0, per_K)
+        run = dynamics.simulate(P, alpha=alpha, beta=beta, lam=lam, steps=steps, method="dpo")
+        log_pi = run.log_pi
+        t = np.arange(steps + 1)
+        S = np.where(alpha[:, None] == 1.0, t[None, :], (1.0 - alpha[:, None] ** t) / np.where(alpha == 1.0, 1.0, 1.0 - alpha)[:, None])
+        delta = np.stack([preferences.dominance_margins(P[n], 0) for n in range(per_K)])
+        lhs = log_pi[:, 1:, [0]] - log_pi[:, 1:, 1:]
+        rhs = 4.0 * beta[:, None, None] * S[:, 1:, None] * delta[:, None, 1:]
+        rows.append(pd.DataFrame({"K": K, "ratio": (lhs / rhs).min(axis=(1, 2)), "alpha": alpha, "beta": beta, "lam": lam,
+                                  "final_entropy": simplex.entropy_from_log(log_pi[:, -1])}))
+    details = pd.concat(rows, ignore_index=True)
+    return CheckResult(
+        CHAPTER, "cor-dpo-collapse",
+        f"min over {len(details)} MRS-DPO runs (K = 3..6, α ∈ {{0, ½, 0.9, 1}}, {steps} rounds) of "
+        "log(π_t,1/π_t,j) / (4β S_t δ_j)",
+        measured=float(details["ratio"].min()), expected=1.0, tolerance=1e-9, relation="at_least",
+        against="simulation vs theorem", details=details,
     )
