@@ -5,12 +5,13 @@
    SHA-256 of the notebook, every file of the ``prefalign`` package, ``requirements.txt``,
    ``pyproject.toml``, the parameters and the Python version — equals the key stored with its last
    successful run. A failing chapter fails the whole step with its name and the failing cell.
-2. :func:`stage` mirrors ``_config.yml``, ``_toc.yml`` and the non-notebook pages of ``book/`` into
-   ``_build/stage`` (rewriting only what changed, so Sphinx's incremental build stays incremental).
+2. :func:`stage` mirrors ``_toc.yml`` and the non-notebook pages of ``book/`` into ``_build/stage``
+   (rewriting only what changed, so Sphinx's incremental build stays incremental), with
+   ``_config.yml`` completed by the repository address (:mod:`prefalign.repository`).
 3. :func:`write_provenance` writes the figure manifest and the status and reproducibility fragments.
 4. :func:`build_html` renders the stage with Jupyter Book's Sphinx build (execution off, warnings are
-   errors, nitpicky) into ``_build/html``, or the student edition (solutions hidden) into
-   ``_build/student/html``.
+   errors, nitpicky) into ``_build/html``, or the student edition into ``_build/student/html`` from
+   its own copy of the stage with every solution removed (:mod:`prefalign.editions`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 import nbformat
 import yaml
 
-from prefalign import provenance
+from prefalign import editions, provenance, repository
 
 CELL_TIMEOUT = 900
 """Seconds one cell may run before papermill aborts the chapter."""
@@ -67,6 +68,10 @@ class Layout:
     @property
     def failed(self) -> Path:
         return self.build / "failed"
+
+    def source(self, edition: str = "book") -> Path:
+        """What Sphinx renders: the stage (the book) or the student edition's solution-free copy of it."""
+        return self.stage if edition == "book" else self.build / edition / "stage"
 
     def html(self, edition: str = "book") -> Path:
         """Output folder of an edition: ``_build/html`` (the book) or ``_build/student/html``."""
@@ -229,10 +234,18 @@ def _sync(src: Path, dst: Path) -> None:
         shutil.copyfile(src, dst)
 
 
+def edition_config(layout: Layout, edition: str) -> str:
+    """``_config.yml`` of ``edition``: its launch, repository and issue buttons set from the repository
+    address, or left out while it is the placeholder (see :func:`prefalign.repository.book_config`)."""
+    config = yaml.safe_load((layout.root / "_config.yml").read_text())
+    config = repository.book_config(config, repository.url(layout.root), edition)
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
 def stage(layout: Layout) -> None:
     """Mirror the book's configuration and non-notebook pages into the stage (only what changed)."""
-    for name in ("_config.yml", "_toc.yml"):
-        _sync(layout.root / name, layout.stage / name)
+    _sync(layout.root / "_toc.yml", layout.stage / "_toc.yml")
+    _write_if_changed(layout.stage / "_config.yml", edition_config(layout, "book"))
     book = layout.root / "book"
     wanted = {p.relative_to(book) for p in book.rglob("*")
               if p.is_file() and p.suffix != ".ipynb" and not any(part.startswith(".") for part in p.relative_to(book).parts)}
@@ -294,10 +307,13 @@ def build_html(layout: Layout, *, edition: str = "book", log=print) -> Path:
     """
     if edition not in EDITIONS:
         raise ValueError(f"edition must be one of {sorted(EDITIONS)}, got {edition!r}")
+    source = layout.source(edition)
+    if edition != "book":
+        editions.write_student_tree(layout.stage, source, replace={"_config.yml": edition_config(layout, edition).encode()})
     out = layout.html(edition)
     ok_marker = out.parent / f".{edition}-ok"
-    overrides = {**EDITIONS[edition], "external_toc_path": str(layout.stage / "_toc.yml"), "latex_individualpages": False}
-    args = {"source": str(layout.stage), "out": str(out), "config": str(layout.stage / "_config.yml"),
+    overrides = {**EDITIONS[edition], "external_toc_path": str(source / "_toc.yml"), "latex_individualpages": False}
+    args = {"source": str(source), "out": str(out), "config": str(source / "_config.yml"),
             "doctrees": str(out.parent / f".doctrees-{edition}"), "overrides": overrides,
             "all": not ok_marker.exists()}
     ok_marker.unlink(missing_ok=True)
