@@ -285,7 +285,7 @@ import json, sys
 from jupyter_book.sphinx import build_sphinx
 a = json.loads(sys.argv[1])
 result = build_sphinx(a["source"], a["out"], noconfig=True, path_config=a["config"], confoverrides=a["overrides"],
-                      doctreedir=a["doctrees"], builder="html", warningiserror=True, keep_going=True, force_all=a["all"])
+                      doctreedir=a["doctrees"], builder=a.get("builder", "html"), warningiserror=True, keep_going=True, force_all=a["all"])
 if isinstance(result, Exception):
     raise result
 sys.exit(result)
@@ -298,6 +298,14 @@ EDITIONS = {
 """Sphinx configuration overrides of each edition (on top of ``_config.yml``)."""
 
 
+def prepare_source(layout: Layout, edition: str) -> Path:
+    """The folder Sphinx renders for ``edition``: the stage, or (student) its solution-free copy."""
+    source = layout.source(edition)
+    if edition != "book":
+        editions.write_student_tree(layout.stage, source, replace={"_config.yml": edition_config(layout, edition).encode()})
+    return source
+
+
 def build_html(layout: Layout, *, edition: str = "book", log=print) -> Path:
     """Render the stage with Jupyter Book's Sphinx build into :meth:`Layout.html`; return ``index.html``.
 
@@ -307,9 +315,7 @@ def build_html(layout: Layout, *, edition: str = "book", log=print) -> Path:
     """
     if edition not in EDITIONS:
         raise ValueError(f"edition must be one of {sorted(EDITIONS)}, got {edition!r}")
-    source = layout.source(edition)
-    if edition != "book":
-        editions.write_student_tree(layout.stage, source, replace={"_config.yml": edition_config(layout, edition).encode()})
+    source = prepare_source(layout, edition)
     out = layout.html(edition)
     ok_marker = out.parent / f".{edition}-ok"
     overrides = {**EDITIONS[edition], "external_toc_path": str(source / "_toc.yml"), "latex_individualpages": False}

@@ -28,13 +28,18 @@ INSTALL_TAG = "install-if-missing"
 """Cell tag of each chapter's first code cell (installs ``prefalign`` from the repository if missing)."""
 
 _URL = re.compile(r"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
-_PYPROJECT_LINE = re.compile(r'^(Repository\s*=\s*")[^"]*(")', re.M)
 
 
 def url(root: Path) -> str:
-    """The repository address in ``root/pyproject.toml``."""
-    with open(root / "pyproject.toml", "rb") as f:
-        return tomllib.load(f)["project"]["urls"]["Repository"]
+    """The repository address in ``root/pyproject.toml`` (:data:`PLACEHOLDER` for a tree without one)."""
+    path = root / "pyproject.toml"
+    if not path.exists():
+        return PLACEHOLDER
+    with open(path, "rb") as f:
+        project = tomllib.load(f).get("project", {})
+    if "Repository" not in project.get("urls", {}):
+        raise ValueError(f"{path} must set the book's address in [project.urls] Repository")
+    return project["urls"]["Repository"]
 
 
 def validate_url(value: str) -> str:
@@ -71,22 +76,30 @@ def book_config(config: dict[str, Any], repo: str, edition: str) -> dict[str, An
     return config
 
 
+COPIES = ("pyproject.toml", "CITATION.cff", "README.md")
+"""Files that state the address in full besides the chapters' install cells."""
+
+
 def set_url(root: Path, repo: str) -> list[Path]:
-    """Write ``repo`` into ``pyproject.toml`` and every chapter's install cell; return the files changed."""
+    """Replace the current address by ``repo`` in :data:`COPIES` and every chapter's install cell;
+    return the files changed."""
     from prefalign.build import Layout
 
     validate_url(repo)
+    old = url(root)
     changed = []
-    pyproject = root / "pyproject.toml"
-    text = pyproject.read_text()
-    new = _PYPROJECT_LINE.sub(lambda m: m.group(1) + repo + m.group(2), text)
-    if new != text:
-        pyproject.write_text(new)
-        changed.append(pyproject)
+    for name in COPIES:
+        path = root / name
+        text = path.read_text(encoding="utf-8")
+        if old in text and old != repo:
+            path.write_text(text.replace(old, repo), encoding="utf-8")
+            changed.append(path)
     for path in Layout(root).chapters():
         nb = nbformat.read(path, as_version=4)
         cell = install_cell(nb)
-        if cell is not None and cell.source != install_source(repo):
+        if cell is None:
+            raise ValueError(f"chapter {path.name} has no code cell tagged {INSTALL_TAG!r}")
+        if cell.source != install_source(repo):
             cell.source = install_source(repo)
             nbformat.write(nb, path)
             changed.append(path)
