@@ -21,7 +21,10 @@ ALLOWED_HOSTS = {
     "lmarena.ai", "chat.lmsys.org",    # Chatbot Arena
 }
 """Hosts the book may link to besides the configured repository."""
-ALLOWED_PREFIXES = ("https://github.com/dustalov/llmfao",)
+ALLOWED_PREFIXES = (
+    "https://github.com/dustalov/llmfao",      # LLMFAO's repository (data source)
+    "https://github.com/yuhe-zzy/LLM_Sampling",  # the paper's code (cited in the bibliography)
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +35,8 @@ def student_book():
 
 
 def _links(site: Path):
-    for page in sorted(site.rglob("*.html")):
+    # the theme's Jinja templates copied under _static/ are not pages
+    for page in sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts):
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         for tag, attr in (("a", "href"), ("link", "href"), ("img", "src"), ("script", "src")):
             for node in soup.find_all(tag):
