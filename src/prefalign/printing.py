@@ -8,12 +8,19 @@ HTML book shows but LaTeX cannot, this module adapts:
 * tables shown as HTML (the checks tables, data frames) are given a Markdown twin
   (:func:`read_for_print`), which myst-nb renders as a LaTeX table;
 * the solutions of a chapter are moved to a "Solutions" section at its end
-  (:func:`move_solutions`), as a printed book has them.
+  (:func:`move_solutions`), as a printed book has them;
+* sphinx-jupyterbook-latex's document class loads ``bbm``, which only Debian's ~1 GB
+  ``texlive-fonts-extra`` ships; the book never uses ``\mathbbm``, so a two-line ``bbm.sty`` next to
+  ``book.tex`` (:data:`BBM_SHIM`) maps it to ``\mathbb`` instead;
+* sphinx-proof labels a theorem ``None:label`` in LaTeX while references ask for ``page:label``
+  (:func:`fix_proof_labels` adds the label they ask for);
+* the math macros of ``_config.yml`` (``mathjax3_config``) are defined for LaTeX too (:func:`latex_config`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -23,11 +30,14 @@ import nbformat
 import yaml
 from bs4 import BeautifulSoup
 from docutils import nodes
+from sphinx import addnodes
 
 from prefalign import build
 from prefalign.notebook import read_for_book
 
 LATEX_ENGINE = "xelatex"
+BBM_SHIM = "\\ProvidesPackage{bbm}[2026/12/05 prefalign shim: mathbbm as mathbb]\n\\newcommand{\\mathbbm}[1]{\\mathbb{#1}}\n"
+"""``bbm.sty`` written beside ``book.tex`` (see the module docstring)."""
 
 
 def _cell_text(cell) -> str:
@@ -65,27 +75,75 @@ def read_for_print(text: str) -> nbformat.NotebookNode:
     return nb
 
 
+def _chapter_of(node: nodes.Node) -> nodes.section | None:
+    """The outermost section holding ``node``: its chapter in the assembled book."""
+    chapter = None
+    while node is not None:
+        if isinstance(node, nodes.section):
+            chapter = node
+        node = node.parent
+    return chapter
+
+
 def move_solutions(app, doctree: nodes.document, docname: str) -> None:
-    """Move every solution of a page into a "Solutions" section appended at the page's end (LaTeX only)."""
+    """LaTeX only. The builder assembles the whole book into one tree: move every solution into a
+    "Solutions" section appended to its chapter."""
     if app.builder.format != "latex":
         return
-    solutions = [n for n in doctree.findall(nodes.Element) if type(n).__name__ == "solution_node"]
-    if not solutions:
+    by_chapter: dict[int, tuple[nodes.section, list[nodes.Element]]] = {}
+    for node in list(doctree.findall(nodes.Element)):
+        if type(node).__name__ == "solution_node":
+            chapter = _chapter_of(node)
+            if chapter is not None:
+                by_chapter.setdefault(id(chapter), (chapter, []))[1].append(node)
+    for chapter, solutions in by_chapter.values():
+        section = nodes.section(ids=[f"{chapter['ids'][0]}-solutions" if chapter["ids"] else "solutions"])
+        section += nodes.title(text="Solutions")
+        for node in solutions:
+            node.parent.remove(node)
+            section += node
+        chapter += section
+
+
+def exercise_references(app, doctree: nodes.document, docname: str) -> None:
+    """LaTeX only. Sphinx writes a ``{numref}`` as ``\\ref`` to ``page:label``, but sphinx-exercise labels an
+    exercise ``exercise:label`` and numbers it itself: keep the number Sphinx resolved as text and link
+    to sphinx-exercise's label (otherwise the PDF prints "Exercise ??")."""
+    if app.builder.format != "latex":
         return
-    top = next(iter(doctree.findall(nodes.section)), None)
-    if top is None:
-        return
-    section = nodes.section(ids=[f"{docname.replace('/', '-')}-solutions"])
-    section += nodes.title(text="Solutions")
-    for node in solutions:
-        node.parent.remove(node)
-        section += node
-    top += section
+    labels = set(getattr(app.env, "sphinx_exercise_registry", {}))
+    for ref in list(doctree.findall(addnodes.number_reference)):
+        target = ref.get("refid") or ref.get("refuri", "").rpartition("#")[2]
+        if target in labels:
+            ref.replace_self(nodes.reference("", "", *ref.children, refuri=f"%exercise#{target}", internal=True))
+
+
+def latex_config(app, config) -> None:
+    r"""``config-inited`` (after sphinx-jupyterbook-latex's): a ``\newcommand`` for every MathJax macro of the book."""
+    macros = config["mathjax3_config"]["tex"]["macros"]
+    definitions = "\n".join(f"\\newcommand{{\\{name}}}{{{body}}}" for name, body in macros.items())
+    elements = dict(config["latex_elements"])
+    elements["preamble"] = elements.get("preamble", "") + "\n% the book's math macros (mathjax3_config)\n" + definitions + "\n"
+    config["latex_elements"] = elements
+
+
+def fix_proof_labels(tex: str) -> str:
+    r"""``tex`` with ``\label{\detokenize{page:X}}`` added beside each ``\label{None:X}`` that sphinx-proof
+    writes, for every ``page`` whose references ask for ``X`` (otherwise "??" and dead links)."""
+    def add(match: re.Match) -> str:
+        label = match.group(1)
+        pages = sorted(set(re.findall(r"\\detokenize\{([^{}:]+):" + re.escape(label) + r"\}", tex)))
+        return match.group(0) + "".join(f"\\label{{\\detokenize{{{page}:{label}}}}}" for page in pages)
+
+    return re.sub(r"\\label\{None:([^{}]+)\}", add, tex)
 
 
 def setup(app):
-    """Sphinx extension (added by :func:`build_pdf` only): :func:`move_solutions`."""
+    """Sphinx extension (added by :func:`build_latex` only): :func:`latex_config`, :func:`move_solutions`,
+    :func:`exercise_references`."""
+    app.connect("config-inited", latex_config, priority=900)
     app.connect("doctree-resolved", move_solutions)
+    app.connect("doctree-resolved", exercise_references)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -98,6 +156,9 @@ def build_pdf(root: Path | str = ".", *, edition: str = "book", build_dir: Path 
     build.stage(layout)
     build.write_provenance(layout)
     tex_dir = build_latex(layout, edition=edition, log=log)
+    (tex_dir / "bbm.sty").write_text(BBM_SHIM)
+    tex = tex_dir / "book.tex"
+    tex.write_text(fix_proof_labels(tex.read_text(encoding="utf-8")), encoding="utf-8")
     log(f"compiling {tex_dir / 'book.tex'} with latexmk ({LATEX_ENGINE})")
     proc = subprocess.run(["latexmk", f"-{LATEX_ENGINE}", "-interaction=nonstopmode", "-halt-on-error", "book.tex"],
                           cwd=tex_dir, capture_output=True, text=True)
