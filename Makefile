@@ -59,7 +59,7 @@ tex:
 
 ## test-pdf: build both PDFs and check them (figures, references, no solution in the student PDF)
 test-pdf: $(STAMP) $(XELATEX)
-	$(PY) -m pytest tests/test_pdf.py -p no:cacheprovider
+	PREFALIGN_TEST_PDF=1 $(PY) -m pytest tests/test_pdf.py
 
 ## checks: rerun every numerical check of every chapter and print the table (exit 1 if one fails)
 checks: $(STAMP)

@@ -1,4 +1,4 @@
-"""The PDF edition: Jupyter Book's LaTeX builder on the executed stage, compiled with XeLaTeX.
+r"""The PDF edition: Jupyter Book's LaTeX builder on the executed stage, compiled with XeLaTeX.
 
 :func:`build_pdf` renders an edition's sources (the stage, or the student edition's solution-free
 copy) with Sphinx's ``latex`` builder into ``_build/latex/<edition>/`` and compiles it with
@@ -106,7 +106,7 @@ def move_solutions(app, doctree: nodes.document, docname: str) -> None:
 
 
 def exercise_references(app, doctree: nodes.document, docname: str) -> None:
-    """LaTeX only. Sphinx writes a ``{numref}`` as ``\\ref`` to ``page:label``, but sphinx-exercise labels an
+    r"""LaTeX only. Sphinx writes a ``{numref}`` as ``\ref`` to ``page:label``, but sphinx-exercise labels an
     exercise ``exercise:label`` and numbers it itself: keep the number Sphinx resolved as text and link
     to sphinx-exercise's label (otherwise the PDF prints "Exercise ??")."""
     if app.builder.format != "latex":
@@ -181,7 +181,8 @@ def build_latex(layout: build.Layout, *, edition: str = "book", log=print) -> Pa
     overrides = {**build.EDITIONS[edition], "external_toc_path": str(source / "_toc.yml"),
                  "latex_individualpages": False, "latex_engine": LATEX_ENGINE,
                  "extensions": [*extensions, "sphinx_jupyterbook_latex", "prefalign.printing"],
-                 "nb_custom_formats": {".ipynb": ["prefalign.printing.read_for_print", {}, False]}}
+                 "nb_custom_formats": {".ipynb": ["prefalign.printing.read_for_print", {}, False]},
+                 "nb_render_markdown_format": "myst"}  # Markdown outputs as MyST, which has tables
     args = {"source": str(source), "out": str(out), "config": str(source / "_config.yml"), "builder": "latex",
             "doctrees": str(layout.build / "latex" / f".doctrees-{edition}"), "overrides": overrides,
             "all": True}
