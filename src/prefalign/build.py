@@ -9,12 +9,13 @@
    that writes to standard error (a warning, a stray ``print(file=sys.stderr)``), except for the
    lines of :data:`STDERR_ALLOWED`. The executed notebooks carry no timestamps or paths, so two
    builds give the same bytes.
-2. :func:`stage` mirrors ``_config.yml``, ``_toc.yml`` and the non-notebook pages of ``book/`` into
-   ``_build/stage`` (rewriting only what changed, so Sphinx's incremental build stays incremental).
+2. :func:`stage` mirrors ``_toc.yml`` and the non-notebook pages of ``book/`` into ``_build/stage``
+   (rewriting only what changed, so Sphinx's incremental build stays incremental), with
+   ``_config.yml`` completed by the repository address (:mod:`prefalign.repository`).
 3. :func:`write_provenance` writes the figure manifest and the status and reproducibility fragments.
 4. :func:`build_html` renders the stage with Jupyter Book's Sphinx build (execution off, warnings are
-   errors, nitpicky) into ``_build/html``, or the student edition (solutions hidden) into
-   ``_build/student/html``.
+   errors, nitpicky) into ``_build/html``, or the student edition into ``_build/student/html`` from
+   its own copy of the stage with every solution removed (:mod:`prefalign.editions`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 import nbformat
 import yaml
 
-from prefalign import provenance
+from prefalign import editions, provenance, repository
 
 CELL_TIMEOUT = 900
 """Seconds one cell may run before papermill aborts the chapter."""
@@ -76,6 +77,10 @@ class Layout:
     @property
     def failed(self) -> Path:
         return self.build / "failed"
+
+    def source(self, edition: str = "book") -> Path:
+        """What Sphinx renders: the stage (the book) or the student edition's solution-free copy of it."""
+        return self.stage if edition == "book" else self.build / edition / "stage"
 
     def html(self, edition: str = "book") -> Path:
         """Output folder of an edition: ``_build/html`` (the book) or ``_build/student/html``."""
@@ -343,10 +348,18 @@ def _sync(src: Path, dst: Path) -> None:
         shutil.copyfile(src, dst)
 
 
+def edition_config(layout: Layout, edition: str) -> str:
+    """``_config.yml`` of ``edition``: its launch, repository and issue buttons set from the repository
+    address, or left out while it is the placeholder (see :func:`prefalign.repository.book_config`)."""
+    config = yaml.safe_load((layout.root / "_config.yml").read_text())
+    config = repository.book_config(config, repository.url(layout.root), edition)
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
 def stage(layout: Layout) -> None:
     """Mirror the book's configuration and non-notebook pages into the stage (only what changed)."""
-    for name in ("_config.yml", "_toc.yml"):
-        _sync(layout.root / name, layout.stage / name)
+    _sync(layout.root / "_toc.yml", layout.stage / "_toc.yml")
+    _write_if_changed(layout.stage / "_config.yml", edition_config(layout, "book"))
     book = layout.root / "book"
     wanted = {p.relative_to(book) for p in book.rglob("*")
               if p.is_file() and p.suffix != ".ipynb" and not any(part.startswith(".") for part in p.relative_to(book).parts)}
@@ -386,7 +399,7 @@ import json, sys
 from jupyter_book.sphinx import build_sphinx
 a = json.loads(sys.argv[1])
 result = build_sphinx(a["source"], a["out"], noconfig=True, path_config=a["config"], confoverrides=a["overrides"],
-                      doctreedir=a["doctrees"], builder="html", warningiserror=True, keep_going=True, force_all=a["all"])
+                      doctreedir=a["doctrees"], builder=a.get("builder", "html"), warningiserror=True, keep_going=True, force_all=a["all"])
 if isinstance(result, Exception):
     raise result
 sys.exit(result)
@@ -399,6 +412,14 @@ EDITIONS = {
 """Sphinx configuration overrides of each edition (on top of ``_config.yml``)."""
 
 
+def prepare_source(layout: Layout, edition: str) -> Path:
+    """The folder Sphinx renders for ``edition``: the stage, or (student) its solution-free copy."""
+    source = layout.source(edition)
+    if edition != "book":
+        editions.write_student_tree(layout.stage, source, replace={"_config.yml": edition_config(layout, edition).encode()})
+    return source
+
+
 def build_html(layout: Layout, *, edition: str = "book", log=print) -> Path:
     """Render the stage with Jupyter Book's Sphinx build into :meth:`Layout.html`; return ``index.html``.
 
@@ -408,10 +429,11 @@ def build_html(layout: Layout, *, edition: str = "book", log=print) -> Path:
     """
     if edition not in EDITIONS:
         raise ValueError(f"edition must be one of {sorted(EDITIONS)}, got {edition!r}")
+    source = prepare_source(layout, edition)
     out = layout.html(edition)
     ok_marker = out.parent / f".{edition}-ok"
-    overrides = {**EDITIONS[edition], "external_toc_path": str(layout.stage / "_toc.yml"), "latex_individualpages": False}
-    args = {"source": str(layout.stage), "out": str(out), "config": str(layout.stage / "_config.yml"),
+    overrides = {**EDITIONS[edition], "external_toc_path": str(source / "_toc.yml"), "latex_individualpages": False}
+    args = {"source": str(source), "out": str(out), "config": str(source / "_config.yml"),
             "doctrees": str(out.parent / f".doctrees-{edition}"), "overrides": overrides,
             "all": not ok_marker.exists()}
     ok_marker.unlink(missing_ok=True)

@@ -2,8 +2,10 @@
 
 * ``book``    — execute the chapters with papermill (cached) and build the HTML book
   (``--edition student`` builds the edition without solutions).
+* ``pdf``     — the same, rendered as a PDF with XeLaTeX (``--edition student`` without solutions).
 * ``checks``  — run every registered numerical check and print a table; exit status 1 if any fails.
 * ``figures`` — regenerate the figures of one or more chapters with other parameters.
+* ``repository`` — print the book's repository address, or set it everywhere it is written.
 """
 
 from __future__ import annotations
@@ -28,6 +30,18 @@ def _book(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"The {args.edition} edition is at {index.relative_to(Path(args.root).resolve())} ({index.as_uri()})")
+    return 0
+
+
+def _pdf(args: argparse.Namespace) -> int:
+    from prefalign import build, printing
+
+    try:
+        pdf = printing.build_pdf(args.root, edition=args.edition)
+    except (build.ChapterFailed, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"The {args.edition} edition's PDF is at {pdf.relative_to(Path(args.root).resolve())}")
     return 0
 
 
@@ -84,6 +98,26 @@ def _figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _repository(args: argparse.Namespace) -> int:
+    from prefalign import repository
+
+    root = Path(args.root).resolve()
+    if args.url is None:
+        current = repository.url(root)
+        print(current + (" (placeholder: launch, repository and issue buttons are left out)"
+                         if current == repository.PLACEHOLDER else ""))
+        return 0
+    try:
+        changed = repository.set_url(root, args.url)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in changed:
+        print(f"  updated {path.relative_to(root)}")
+    print(f"repository address set to {args.url} ({len(changed)} file(s) changed); rebuild with `make book`")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m prefalign", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -96,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     book.add_argument("--jobs", type=int, default=None, help="parallel chapter executions (default: number of cores)")
     book.add_argument("--force", action="store_true", help="re-execute every chapter even if its inputs did not change")
     book.set_defaults(run=_book)
+
+    pdf = sub.add_parser("pdf", help="execute what changed and build the book as a PDF (LaTeX, XeLaTeX)")
+    pdf.add_argument("--root", default=".", help="repository root (default: current directory)")
+    pdf.add_argument("--edition", choices=["book", "student"], default="book",
+                     help="book: _build/pdf/book.pdf; student: without solutions, _build/pdf/student.pdf")
+    pdf.set_defaults(run=_pdf)
 
     chk = sub.add_parser("checks", help="run the numerical checks of every chapter (or one) and print a table")
     chk.add_argument("--chapter", default=None, help="only this chapter's checks")
@@ -112,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
                      help="parameter for the chapters' parameters cell (repeatable); VALUE is a Python literal")
     fig.add_argument("--root", default=".", help="repository root (default: current directory)")
     fig.set_defaults(run=_figures)
+
+    rep = sub.add_parser("repository", help="print the book's repository address, or set it (URL) everywhere it is written")
+    rep.add_argument("url", nargs="?", default=None, help="https://github.com/OWNER/NAME")
+    rep.add_argument("--root", default=".", help="repository root (default: current directory)")
+    rep.set_defaults(run=_repository)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -1,8 +1,10 @@
 """Glue between chapters and the book: values and figures for myst-nb, and a reader for tests.
 
 Numbers are glued as plain Python ``float``/``int`` (numpy scalars would be glued as
-``np.float64(...)``, which myst-nb cannot format), figures as PNG and then closed so they do
-not also print inline.
+``np.float64(...)``, which myst-nb cannot format) and hidden. Figures are glued *displayed*, so a
+chapter run anywhere (JupyterLab, VS Code, Colab, nbclient) shows each figure where it is made;
+the book reads its notebooks with :func:`read_for_book`, which hides those displays again, so
+the book shows each figure once, where its ``{glue:figure}`` directive places it.
 """
 
 from __future__ import annotations
@@ -37,11 +39,32 @@ def glue_text(name: str, value: str) -> None:
 
 
 def glue_figure(name: str, fig: Figure) -> None:
-    """Glue ``fig`` for a ``{glue:figure}`` directive and close it."""
+    """Glue ``fig`` for a ``{glue:figure}`` directive, display it (PNG) and close it.
+
+    The display is the notebook's own output (seen in any Jupyter front end); the book hides it
+    (:func:`read_for_book`) and shows the figure where the directive is.
+    """
     from myst_nb import glue
 
-    glue(name, fig, display=False)
+    glue(name, fig, display=True)
     plt.close(fig)
+
+
+def read_for_book(text: str) -> nbformat.NotebookNode:
+    """myst-nb notebook reader of the book (``nb_custom_formats`` in ``_config.yml``).
+
+    Every displayed glue output (a figure) is turned into a hidden glue record, exactly what
+    ``glue(..., display=False)`` would have written, so myst-nb keeps it for ``{glue:figure}``
+    but does not also render it inline.
+    """
+    nb = nbformat.reads(text, as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            record = out.get("metadata", {}).get("scrapbook")
+            if record is not None and not record.get("mime_prefix"):
+                record["mime_prefix"] = _RECORD
+                out["data"] = {_RECORD + k: v for k, v in out["data"].items()}
+    return nb
 
 
 def glued(nb: nbformat.NotebookNode | str) -> dict[str, Any]:
