@@ -5,12 +5,12 @@ from prefalign.checks import CheckResult
 
 
 def test_relations():
-    assert CheckResult("c", "t", "x", measured=1.05, expected=1.0, tolerance=0.1).passed
-    assert not CheckResult("c", "t", "x", measured=1.2, expected=1.0, tolerance=0.1).passed
-    assert CheckResult("c", "t", "x", measured=0.5, expected=1.0, tolerance=0.0, relation="at_most").passed
-    assert not CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.1, relation="at_most").passed
-    assert CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.0, relation="at_least").passed
-    assert not CheckResult("c", "t", "x", measured=float("nan"), expected=0.0, tolerance=1.0).passed
+    assert CheckResult("c", "t", "x", measured=1.05, expected=1.0, tolerance=0.1, against="hand value").passed
+    assert not CheckResult("c", "t", "x", measured=1.2, expected=1.0, tolerance=0.1, against="hand value").passed
+    assert CheckResult("c", "t", "x", measured=0.5, expected=1.0, tolerance=0.0, relation="at_most", against="hand value").passed
+    assert not CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.1, relation="at_most", against="hand value").passed
+    assert CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.0, relation="at_least", against="hand value").passed
+    assert not CheckResult("c", "t", "x", measured=float("nan", against="hand value"), expected=0.0, tolerance=1.0).passed
 
 
 def test_setting_checks_are_registered():
@@ -36,7 +36,7 @@ def test_unknown_parameter_and_chapter_are_errors():
 
 
 def test_raise_if_failed_lists_failures():
-    report = checks.Report([("bad", CheckResult("c", "thm-x", "a thing", measured=1.0, expected=0.0, tolerance=0.1))])
+    report = checks.Report([("bad", CheckResult("c", "thm-x", "a thing", measured=1.0, expected=0.0, tolerance=0.1, against="hand value"))])
     with pytest.raises(AssertionError, match="bad: a thing: measured 1.0, expected 0.0"):
         report.raise_if_failed()
 
@@ -66,7 +66,7 @@ def test_parallel_run_gives_the_same_results():
 
 
 def test_lookup_by_bare_or_qualified_name():
-    report = checks.Report([("a.x", CheckResult("a", "t", "c", 0.0, 0.0, 0.0)), ("b.x", CheckResult("b", "t", "c", 1.0, 1.0, 0.0))])
+    report = checks.Report([("a.x", CheckResult("a", "t", "c", 0.0, 0.0, 0.0, against="hand value")), ("b.x", CheckResult("b", "t", "c", 1.0, 1.0, 0.0, against="hand value"))])
     assert report["a.x"].measured == 0.0
     with pytest.raises(KeyError, match="names 2 checks"):
         report["x"]

@@ -73,7 +73,7 @@ def cycles_mix_attributes(seed: int = DEFAULT_SEED, fast: bool = False, helpstee
         CHAPTER, "prop-experiments-mixed-attributes",
         f"directed cycles drawn on a single attribute, over all {len(cycles)} cycles of "
         f"{int(np.sum(H.structure == 'cyclic'))} cyclic matrices ({source})",
-        measured=violations, expected=0, tolerance=0, details={"cycles": cycles, "helpsteer": H},
+        measured=violations, expected=0, tolerance=0, details={"cycles": cycles, "helpsteer": H}, against="brute force",
     )
 
 
@@ -88,7 +88,7 @@ def arena_counts_match_provenance() -> CheckResult:
         CHAPTER, "data-arena-top10",
         f"|ties − {PROVENANCE_TOP10_TIES}| + |decisive − {PROVENANCE_TOP10_DECISIVE}| among the top 10 "
         f"(loader: {ties} ties, {decisive} decisive; PROVENANCE.md)",
-        measured=gap, expected=0, tolerance=0, details=top,
+        measured=gap, expected=0, tolerance=0, details=top, against="data source",
     )
 
 
@@ -107,7 +107,7 @@ def llmfao_triangles_by_trace() -> CheckResult:
     return CheckResult(
         CHAPTER, "data-llmfao-subtournaments",
         "complete crowd sub-tournaments of 3 responses: clique search vs Σ trace(A³)/6 over the 13 prompts",
-        measured=len(subs), expected=by_trace, tolerance=0, details=subs,
+        measured=len(subs), expected=by_trace, tolerance=0, details=subs, against="independent algorithm",
     )
 
 
@@ -136,7 +136,7 @@ def uniform_sampler_ranks_by_borda(beta: float = 4.0) -> CheckResult:
     return CheckResult(
         CHAPTER, "cor-ipo-ranking",
         f"pairs ranked differently by π*(uniform) and by Borda score, Arena top 10 and {len(subs)} LLMFAO triangles (β = {beta:g})",
-        measured=disagreements, expected=0, tolerance=0,
+        measured=disagreements, expected=0, tolerance=0, against="independent algorithm",
     )
 
 
@@ -199,7 +199,7 @@ def contraction_converges(seed: int = DEFAULT_SEED, fast: bool = False, helpstee
         CHAPTER, "thm-stab-contraction",
         f"max logit distance from the fixed point after {steps} rounds, {points} runs on cyclic matrices with "
         f"contraction constant q ≤ {q_max:.4f} (q^{steps} ≤ 1e-13)",
-        measured=worst, expected=0.0, tolerance=1e-9, details={"grids": grids, "q_max": q_max, "runs": points},
+        measured=worst, expected=0.0, tolerance=1e-9, details={"grids": grids, "q_max": q_max, "runs": points}, against="simulation vs theorem",
     )
 
 
@@ -234,7 +234,7 @@ def three_cycle_rotation(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     return CheckResult(
         CHAPTER, "prop-experiments-three-cycle",
         f"max |eigenvalue − (α ± iβλā/√3)| of the round at uniform, {n} random 3 x 3 matrices incl. the Arena cycle",
-        measured=float(np.max(error / (1 + np.abs(predicted)))), expected=0.0, tolerance=1e-12,
+        measured=float(np.max(error / (1 + np.abs(predicted)))), expected=0.0, tolerance=1e-12, against="hand value",
     )
 
 
@@ -266,7 +266,7 @@ def arena_cycle_onset(seed: int = DEFAULT_SEED, fast: bool = False, steps: int =
         CHAPTER, "thm-osc-jacobian",
         f"Arena cycle (ā = {a_bar:.4f}), α ∈ {{0, 0.5, 0.9}}: runs whose fate (cycle strength > 1e-10) disagrees with "
         f"the fixed point's stability (ρ > 1), among {int(clear.sum())} runs with |ρ − 1| ≥ {RHO_MARGIN:g}",
-        measured=int(wrong.sum()), expected=0, tolerance=0, details=details,
+        measured=int(wrong.sum()), expected=0, tolerance=0, details=details, against="simulation vs theorem",
     )
 
 
@@ -291,7 +291,7 @@ def entropy_depends_on_kappa(seed: int = DEFAULT_SEED, fast: bool = False, helps
         CHAPTER, "cor-stab-kappa",
         f"max over strongly transitive matrices and κ ∈ {{{', '.join(f'{k:g}' for k in kappas)}}} of the spread of the "
         f"final entropy across α ∈ {{0, 0.5, 0.8}} ({runs} runs, {steps} rounds)",
-        measured=spread, expected=0.0, tolerance=1e-9,
+        measured=spread, expected=0.0, tolerance=1e-9, against="simulation vs theorem",
     )
 
 
@@ -336,7 +336,7 @@ def averaged_runs_look_stable(seed: int = DEFAULT_SEED, fast: bool = False, nois
         CHAPTER, "lem-experiments-averaging",
         f"R · V(average of R = {runs} runs) / mean V(single run), n = {noisy_n} comparisons per pair and round "
         f"(1 if the runs' phases are independent and uniform)",
-        measured=runs * average / float(single.mean()), expected=1.0, tolerance=0.5, details=details,
+        measured=runs * average / float(single.mean()), expected=1.0, tolerance=0.5, details=details, against="simulation vs theorem",
     )
 
 
@@ -364,7 +364,7 @@ def collapse_spread_rate(seed: int = DEFAULT_SEED, fast: bool = False, spread_ru
         CHAPTER, "prop-experiments-spread",
         f"log–log slope of the spread (std over {runs} runs) of H(π_t) at the half-entropy round t = {t_half} "
         f"against n = {sizes[0]}..{sizes[-1]}",
-        measured=slope, expected=-0.5, tolerance=0.1, details=details,
+        measured=slope, expected=-0.5, tolerance=0.1, details=details, against="simulation vs theorem",
     )
 
 

@@ -63,7 +63,7 @@ def round_is_ipo_optimum(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     return CheckResult(
         CHAPTER, "lem-osc-round",
         f"max |log π_(t+1) − log IPO optimum(μ_t, π_ref^(t))| over {6 * per_K} random rounds, K = 3..8",
-        measured=worst, expected=0.0, tolerance=1e-12,
+        measured=worst, expected=0.0, tolerance=1e-12, against="independent algorithm",
     )
 
 
@@ -84,7 +84,7 @@ def fixed_point_solves_the_map(seed: int = DEFAULT_SEED, fast: bool = False) -> 
     return CheckResult(
         CHAPTER, "prop-osc-fixed-point",
         f"max |F(log π*) − log π*| over {len(details)} random problems (K = 2..8; λ = 0, 1 or random; κ up to {details['kappa'].max():.0f})",
-        measured=details["residual"].max(), expected=0.0, tolerance=1e-10, details=details,
+        measured=details["residual"].max(), expected=0.0, tolerance=1e-10, details=details, against="independent algorithm",
     )
 
 
@@ -106,7 +106,7 @@ def jacobian_matches_finite_differences(seed: int = DEFAULT_SEED, fast: bool = F
     return CheckResult(
         CHAPTER, "thm-osc-jacobian",
         f"max |ΠJv − Π(F(log π + hv) − F(log π − hv))/2h| over {7 * per_K} random problems, v ∈ 1^⊥, h = 1e-5",
-        measured=worst, expected=0.0, tolerance=1e-7,
+        measured=worst, expected=0.0, tolerance=1e-7, against="finite differences",
     )
 
 
@@ -127,7 +127,7 @@ def jacobian_eigenvalues(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     return CheckResult(
         CHAPTER, "thm-osc-jacobian",
         f"max deviation of eig(J) from α + iβλθ (real and imaginary parts) over {7 * per_K} random (P, π), K = 2..8",
-        measured=worst, expected=0.0, tolerance=1e-7,
+        measured=worst, expected=0.0, tolerance=1e-7, against="identity",
     )
 
 
@@ -144,7 +144,7 @@ def uniform_spectral_radius(seed: int = DEFAULT_SEED, fast: bool = False) -> Che
     return CheckResult(
         CHAPTER, "thm-osc-cycle",
         f"max |ρ(QᵀJQ) − √(α² + a²β²λ²/3)| at uniform over {n} random (a, α, β, λ)",
-        measured=float(np.max(np.abs(rho - expected) / expected)), expected=0.0, tolerance=1e-12,
+        measured=float(np.max(np.abs(rho - expected) / expected)), expected=0.0, tolerance=1e-12, against="hand value",
     )
 
 
@@ -181,7 +181,7 @@ def fate_matches_criterion(seed: int = DEFAULT_SEED, fast: bool = False, a: floa
     return CheckResult(
         CHAPTER, "thm-osc-cycle",
         f"max |ρ − 1| where the simulated fate ({T} rounds) disagrees with the criterion, {n}×{n} grid of (α, βλ)",
-        measured=worst, expected=band, tolerance=0.0, relation="at_most", details=grid,
+        measured=worst, expected=band, tolerance=0.0, relation="at_most", details=grid, against="simulation vs theorem",
     )
 
 
@@ -200,7 +200,7 @@ def rotation_angle_near_uniform(seed: int = DEFAULT_SEED, fast: bool = False, a:
     return CheckResult(
         CHAPTER, "thm-osc-cycle",
         f"max |measured − predicted| rotation per round (radians), {n} random (α, βλ), 3 rounds from 1e-6 off uniform",
-        measured=float(np.max(np.abs(measured - predicted))), expected=0.0, tolerance=1e-4, details=details,
+        measured=float(np.max(np.abs(measured - predicted))), expected=0.0, tolerance=1e-4, details=details, against="simulation vs theorem",
     )
 
 
@@ -224,7 +224,7 @@ def hedge_kl_increment(seed: int = DEFAULT_SEED, fast: bool = False, a: float = 
         CHAPTER, "thm-osc-hedge",
         f"max |ΔKL_t − Jensen gap_t| / (1 + KL), {n} runs × {T} rounds at α = 1",
         measured=float(np.max(np.abs(np.diff(kl, axis=-1) - gap) / scale)), expected=0.0, tolerance=1e-12,
-        details=details,
+        details=details, against="theorem's bound",
     )
 
 

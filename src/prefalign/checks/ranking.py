@@ -66,7 +66,7 @@ def fooling_gap_formula(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckRe
     return CheckResult(
         CHAPTER, "thm-ranking-fixed-fails",
         f"max |(Pμ)_d − (Pμ)_c − (½(1 − μ_c − μ_d) − ε)| over {len(rows)} samplers, K = 3..8",
-        measured=err, expected=0.0, tolerance=1e-12, details=rows,
+        measured=err, expected=0.0, tolerance=1e-12, details=rows, against="hand value",
     )
 
 
@@ -79,7 +79,7 @@ def fixed_samplers_fooled(seed: int = DEFAULT_SEED, fast: bool = False) -> Check
         CHAPTER, "thm-ranking-fixed-fails",
         f"samplers (of {len(rows)}, each at β ∈ {{{', '.join(f'{b:g}' for b in BETAS)}}}) whose optimum keeps "
         "Condorcet-top, Smith-top or the order on their fooling P",
-        measured=escaped, expected=0, tolerance=0, relation="at_most", details=rows,
+        measured=escaped, expected=0, tolerance=0, relation="at_most", details=rows, against="theorem's bound",
     )
 
 
@@ -135,7 +135,7 @@ def smith_sampler_on_top(seed: int = DEFAULT_SEED, fast: bool = False,
     return CheckResult(
         CHAPTER, "thm-ranking-smith",
         f"violations of Smith-top or Condorcet-top by the Smith sampler (ε = 0 and ε̄/2) on {n_matrices} random P, K = 3..8",
-        measured=failures, expected=0, tolerance=0, relation="at_most", details=details,
+        measured=failures, expected=0, tolerance=0, relation="at_most", details=details, against="theorem's bound",
     )
 
 
@@ -183,7 +183,7 @@ def sst_preserves_order(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckRe
         CHAPTER, "thm-ranking-sst",
         f"(μ, β) with the order broken, over {len(details)} SST matrices × {details['samplers_tried'].iloc[0]} (μ, β) "
         "each (min μ_k ≥ 10⁻³/K)",
-        measured=int(details["broken"].sum()), expected=0, tolerance=0, relation="at_most", details=details,
+        measured=int(details["broken"].sum()), expected=0, tolerance=0, relation="at_most", details=details, against="theorem's bound",
     )
 
 
@@ -193,7 +193,7 @@ def lp_counterexample(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResu
     res = ipo.order_preserving_sampler(THEORY_TRANSITIVE)
     return CheckResult(
         CHAPTER, "thm-ranking-sst", "best order-preservation margin t* of the 4 × 4 example: LP vs hand value −1.99/32",
-        measured=res.margin, expected=THEORY_MARGIN, tolerance=1e-9, details=res,
+        measured=res.margin, expected=THEORY_MARGIN, tolerance=1e-9, details=res, against="hand value",
     )
 
 
@@ -223,7 +223,7 @@ def lp_not_beaten_by_brute_force(seed: int = DEFAULT_SEED, fast: bool = False) -
     return CheckResult(
         CHAPTER, "lem-ranking-lp",
         f"max over {len(rows)} transitive 4 × 4 P of (best margin on a 1/{rows['lattice_n'].iloc[0]}-grid of Δ₄) − t*_LP",
-        measured=float(np.max(rows["lattice"] - rows["lp"])), expected=0.0, tolerance=1e-12, relation="at_most", details=rows,
+        measured=float(np.max(rows["lattice"] - rows["lp"])), expected=0.0, tolerance=1e-12, relation="at_most", details=rows, against="brute force",
     )
 
 
@@ -236,7 +236,7 @@ def lp_close_to_brute_force(seed: int = DEFAULT_SEED, fast: bool = False) -> Che
         CHAPTER, "lem-ranking-lp",
         f"max over {len(rows)} transitive 4 × 4 P of t*_LP − (best margin on the grid); margins are 1-Lipschitz in ‖μ‖₁, "
         f"grid points lie within 4/{n} of any μ",
-        measured=float(np.max(rows["lp"] - rows["lattice"])), expected=0.0, tolerance=4 / n, relation="at_most", details=rows,
+        measured=float(np.max(rows["lp"] - rows["lattice"])), expected=0.0, tolerance=4 / n, relation="at_most", details=rows, against="brute force",
     )
 
 
@@ -266,5 +266,5 @@ def lp_feasible_under_sst(seed: int = DEFAULT_SEED, fast: bool = False) -> Check
     return CheckResult(
         CHAPTER, "thm-ranking-sst",
         f"SST P (of {len(sst)}) with LP margin ≤ 0, plus LP samplers (of {len(details)}) that fail to preserve the order",
-        measured=bad, expected=0, tolerance=0, relation="at_most", details=details,
+        measured=bad, expected=0, tolerance=0, relation="at_most", details=details, against="theorem's bound",
     )

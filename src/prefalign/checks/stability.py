@@ -53,7 +53,7 @@ def covariance_norm(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult
         worst = max(worst, float(np.linalg.eigvalsh(C).max()))
     return CheckResult(
         CHAPTER, "lem-stab-covariance", f"max ‖C(π)‖₂ over {9 * per_K} random π (Dirichlet(0.3)), K = 2..10",
-        measured=worst, expected=0.5, tolerance=1e-15, relation="at_most",
+        measured=worst, expected=0.5, tolerance=1e-15, relation="at_most", against="theorem's bound",
     )
 
 
@@ -75,7 +75,7 @@ def contraction_lipschitz(seed: int = DEFAULT_SEED, fast: bool = False) -> Check
     return CheckResult(
         CHAPTER, "thm-stab-contraction",
         f"max ‖F(y) − F(y')‖ / (q‖y − y'‖) over {7 * per_K} random problems and pairs, K = 2..8",
-        measured=worst, expected=1.0, tolerance=1e-12, relation="at_most",
+        measured=worst, expected=1.0, tolerance=1e-12, relation="at_most", against="theorem's bound",
     )
 
 
@@ -96,7 +96,7 @@ def contraction_convergence(seed: int = DEFAULT_SEED, fast: bool = False, rounds
     return CheckResult(
         CHAPTER, "thm-stab-contraction",
         f"max d_t / (q^t d_0), t = 1..{rounds}, over {7 * per_K} random problems (d: distance to the Newton fixed point)",
-        measured=worst, expected=1.0, tolerance=1e-9, relation="at_most", details={"final_distance": final},
+        measured=worst, expected=1.0, tolerance=1e-9, relation="at_most", details={"final_distance": final}, against="theorem's bound",
     )
 
 
@@ -117,7 +117,7 @@ def contraction_region_on_cycle(seed: int = DEFAULT_SEED, fast: bool = False, a:
     return CheckResult(
         CHAPTER, "thm-stab-contraction",
         f"area(contraction region) / area(local stability region) on P_a, a = {a:g}, {n}×{n} grid",
-        measured=ratio, expected=4.0 / (3.0 * np.pi), tolerance=4.0 / n,
+        measured=ratio, expected=4.0 / (3.0 * np.pi), tolerance=4.0 / n, against="hand value",
     )
 
 
@@ -140,7 +140,7 @@ def kappa_invariance(seed: int = DEFAULT_SEED, fast: bool = False, steps: int = 
         f"max distance between {steps}-round limits and the fixed point at κ, over {P.shape[0]} SST matrices, "
         f"κ ∈ {{0.5, 2, 8, 32}}, α ∈ {{0, 0.5, 0.9, 0.99}}",
         measured=float(spread.max()), expected=0.0, tolerance=1e-9,
-        details={"last_move": float(run.last_move.max())},
+        details={"last_move": float(run.last_move.max())}, against="simulation vs theorem",
     )
 
 
@@ -168,7 +168,7 @@ def fixed_point_collapse(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     return CheckResult(
         CHAPTER, "thm-stab-collapse",
         f"max of (1 − π*_top)/ε(γ) and H(π*)/(h(ε) + ε log(K−1)) over {count + 1} SST matrices × {len(gammas)} values of γ in [0.1, 1000]",
-        measured=float(ratio.max()), expected=1.0, tolerance=1e-9, relation="at_most", details=details,
+        measured=float(ratio.max()), expected=1.0, tolerance=1e-9, relation="at_most", details=details, against="theorem's bound",
     )
 
 
@@ -214,7 +214,7 @@ def hedge_entropy_monotone(seed: int = DEFAULT_SEED, fast: bool = False, hedge_s
     return CheckResult(
         CHAPTER, "thm-stab-hedge",
         f"rounds after t₀ where H does not strictly decrease, plus runs with t₀ above its bound, {len(details)} runs × {steps} rounds",
-        measured=violations + late, expected=0.0, tolerance=0.0, details=details,
+        measured=violations + late, expected=0.0, tolerance=0.0, details=details, against="simulation vs theorem",
     )
 
 
@@ -229,7 +229,7 @@ def hedge_top_convergence(seed: int = DEFAULT_SEED, fast: bool = False, hedge_st
     return CheckResult(
         CHAPTER, "thm-stab-hedge",
         "max over runs and rounds of (1 − π_t,top) / bound at α = 1",
-        measured=worst, expected=1.0, tolerance=1e-9, relation="at_most",
+        measured=worst, expected=1.0, tolerance=1e-9, relation="at_most", against="theorem's bound",
     )
 
 
@@ -252,7 +252,7 @@ def entropy_phase_diagram(seed: int = DEFAULT_SEED, fast: bool = False, grid_n: 
     return CheckResult(
         CHAPTER, "cor-stab-kappa",
         f"max |H(π_T) − H(π*(κ))| over the {int(converged.sum())} of {n * n} grid runs that converged ({T} rounds)",
-        measured=float(gap[converged].max()), expected=0.0, tolerance=1e-9, details=details,
+        measured=float(gap[converged].max()), expected=0.0, tolerance=1e-9, details=details, against="simulation vs theorem",
     )
 
 
