@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: book student checks test clean distclean
+.PHONY: book student checks test mutation clean distclean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ checks: $(STAMP)
 ## test: the whole test suite (package, pipeline, chapters, the built HTML in headless Chromium)
 test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest
+
+## mutation: apply each mathematical mutant of benchmarks/mutants.toml in a temporary copy, run the checks and
+## the fast unit tests on it, print which catches it and both scores (slow: about a minute per mutant; not part of make test)
+mutation: $(STAMP)
+	$(PY) benchmarks/mutation.py
 
 ## clean: remove the build (executed chapters, HTML, screenshots); keeps .venv
 clean:

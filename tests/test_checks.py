@@ -10,7 +10,14 @@ def test_relations():
     assert CheckResult("c", "t", "x", measured=0.5, expected=1.0, tolerance=0.0, relation="at_most", against="hand value").passed
     assert not CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.1, relation="at_most", against="hand value").passed
     assert CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.0, relation="at_least", against="hand value").passed
-    assert not CheckResult("c", "t", "x", measured=float("nan", against="hand value"), expected=0.0, tolerance=1.0).passed
+    assert not CheckResult("c", "t", "x", measured=float("nan"), expected=0.0, tolerance=1.0, against="hand value").passed
+
+
+def test_every_check_must_say_what_it_is_compared_with():
+    with pytest.raises(ValueError, match="against must be one of"):
+        CheckResult("c", "t", "x", measured=0.0, expected=0.0, tolerance=0.0)
+    with pytest.raises(ValueError, match="against must be one of"):
+        CheckResult("c", "t", "x", measured=0.0, expected=0.0, tolerance=0.0, against="itself")
 
 
 def test_setting_checks_are_registered():
