@@ -204,9 +204,17 @@ def rotation_angle_near_uniform(seed: int = DEFAULT_SEED, fast: bool = False, a:
     )
 
 
+HEDGE_ROUNDING = 1e-13
+"""Near the boundary the increments of KL(u‖π_t) fall below the rounding error of KL itself: a round counts as a
+decrease when ΔKL < −HEDGE_ROUNDING · (1 + KL)."""
+
+
 @register(CHAPTER)
 def hedge_kl_increment(seed: int = DEFAULT_SEED, fast: bool = False, a: float = CYCLE_A) -> CheckResult:
-    """At α = 1 on ``P_a``: ``KL(u‖π_{t+1}) − KL(u‖π_t)`` equals the Jensen gap ``log Σ_i π_t,i e^{βλ(Aπ_t)_i} ≥ 0``."""
+    """At α = 1 on ``P_a``, simulated by the engine (which never computes a divergence): ``KL(u‖π_t)`` strictly
+    increases in every round (up to HEDGE_ROUNDING) and the smallest coordinate reached in the second half of the
+    run is smaller than the smallest reached in the first half (the spiral goes outwards). Measured: the number of rounds where KL decreases plus the runs whose smallest coordinate did not fall.
+    ``details`` also holds the largest gap between ``ΔKL_t`` and the Jensen gap of the proof."""
     rng = np.random.default_rng([seed, 8])
     n, T = (8, 300) if fast else (40, 2000)
     bl = log_uniform(rng, 0.2, 5.0, n)
@@ -216,15 +224,20 @@ def hedge_kl_increment(seed: int = DEFAULT_SEED, fast: bool = False, a: float = 
     run = dynamics.simulate(P, alpha=1.0, beta=bl / lam, lam=lam, init=init, steps=T)
     lp = run.log_pi
     kl = simplex.kl_from_log(np.log(simplex.uniform(3)), lp)
+    increments = np.diff(kl, axis=-1)
     pi = np.exp(lp[:, :-1, :])
     gap = logsumexp(lp[:, :-1, :] + bl[:, None, None] * (pi @ preferences.skew(P).T), axis=-1)
-    scale = 1.0 + np.abs(kl[:, 1:])
-    details = {"t": run.t, "kl": kl, "bl": bl, "min_log_pi": lp.min(axis=-1)}
+    smallest = lp.min(axis=-1)
+    not_falling = smallest[:, T // 2:].min(axis=-1) >= smallest[:, :T // 2].min(axis=-1)
+    rounding = HEDGE_ROUNDING * (1.0 + np.abs(kl[:, 1:]))
+    bad = int(np.sum(increments < -rounding)) + int(np.sum(not_falling))
+    details = {"t": run.t, "kl": kl, "bl": bl, "min_log_pi": smallest, "min_increment": float(increments.min()),
+               "jensen_error": float(np.max(np.abs(increments - gap) / (1.0 + np.abs(kl[:, 1:]))))}
     return CheckResult(
         CHAPTER, "thm-osc-hedge",
-        f"max |ΔKL_t − Jensen gap_t| / (1 + KL), {n} runs × {T} rounds at α = 1",
-        measured=float(np.max(np.abs(np.diff(kl, axis=-1) - gap) / scale)), expected=0.0, tolerance=1e-12,
-        details=details, against="theorem's bound",
+        f"rounds with KL(u‖π_t+1) < KL(u‖π_t) (beyond rounding, {HEDGE_ROUNDING:.0e} relative), plus runs whose smallest log π_t,i over rounds "
+        f"{T // 2}..{T} is not below the smallest over rounds 0..{T // 2}, {n} runs × {T} rounds at α = 1",
+        measured=bad, expected=0, tolerance=0, relation="at_most", details=details, against="theorem's bound",
     )
 
 
