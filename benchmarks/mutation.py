@@ -4,7 +4,8 @@ Reads the reviewed list of mutants in ``benchmarks/mutants.toml`` (a file under 
 string that must occur once, its replacement, the mistake it models). For each mutant, in a temporary copy of
 the repository with that one replacement applied, it runs
 
-1. ``python -m prefalign checks --json`` (``--fast`` unless ``--full``): the checks a rerunner runs;
+1. every registered check (what ``python -m prefalign checks`` runs; ``fast`` sizes unless ``--full``), in
+   registry order, stopping at the first that fails or raises;
 2. the fast unit tests (every test file except the chapter, book, HTML, browser and pipeline tests), stopping
    at the first failure;
 
@@ -12,7 +13,7 @@ and prints one row per mutant: which check fails first, which test fails first, 
 (caught by the checks alone; caught by the checks or the tests). The copy imports the mutated package through
 ``PYTHONPATH``; the installed package is never touched. Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/mutation.py [--only ID ...] [--full] [--no-tests] [--json OUT]
+    .venv/bin/python benchmarks/mutation.py [--only ID ...] [--full] [--no-tests | --tests-if-missed] [--json OUT]
 """
 
 from __future__ import annotations
@@ -60,20 +61,38 @@ def _run(cmd: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProce
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def run_checks(copy: Path, full: bool, jobs: int, timeout: float) -> str | None:
-    """Name of the first failing check (or the error that stopped the run), ``None`` if every check passed."""
-    cmd = [sys.executable, "-m", "prefalign", "checks", "--json", "--jobs", str(jobs)] + ([] if full else ["--fast"])
+_CHECKS = """
+import json, sys
+from prefalign import checks
+fast = sys.argv[1] == "fast"
+for c in checks.registered():
+    name = c.chapter + "." + c.name
     try:
-        out = _run(cmd, copy, timeout)
+        result = c.func(**({"fast": True} if fast and "fast" in c.parameters() else {}))
+        failed = None if result.passed else name
+    except Exception as exc:
+        failed = name + " (raised " + type(exc).__name__ + ")"
+    if failed:
+        print(json.dumps(failed))
+        break
+else:
+    print(json.dumps(None))
+"""
+"""Runs every registered check in registry order (``fast`` sizes unless told otherwise) and prints the first that
+fails or raises (``python -m prefalign checks`` would report it and exit 1), or ``null``."""
+
+
+def run_checks(copy: Path, full: bool, timeout: float) -> str | None:
+    """Name of the first failing check (or the error that stopped the run), ``None`` if every check passed."""
+    try:
+        out = _run([sys.executable, "-c", _CHECKS, "full" if full else "fast"], copy, timeout)
     except subprocess.TimeoutExpired:
         return "(timeout)"
     try:
-        rows = json.loads(out.stdout)
-    except json.JSONDecodeError:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
         last = (out.stderr.strip().splitlines() or ["?"])[-1]
         return f"(error: {last[:80]})"
-    failed = [f"{r['chapter']}.{r['check']}" for r in rows if not r["passed"]]
-    return failed[0] + (f" (+{len(failed) - 1})" if len(failed) > 1 else "") if failed else None
 
 
 def run_tests(copy: Path, timeout: float) -> str | None:
@@ -96,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", help="run only these mutant ids")
     parser.add_argument("--full", action="store_true", help="run the checks at full size (default: --fast sizes)")
     parser.add_argument("--no-tests", action="store_true", help="run only the checks")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes for the checks")
+    parser.add_argument("--tests-if-missed", action="store_true",
+                        help="run the fast unit tests only on mutants the checks miss (quicker; the second score is the same)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per command")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
@@ -119,19 +139,20 @@ def main(argv: list[str] | None = None) -> int:
             target.write_text(original.replace(m["old"], m["new"]))
             start = time.perf_counter()
             try:
-                check = run_checks(base, args.full, args.jobs, args.timeout)
-                test = None if args.no_tests else run_tests(base, args.timeout)
+                check = run_checks(base, args.full, args.timeout)
+                skip = args.no_tests or (args.tests_if_missed and check is not None)
+                test = "not run" if skip else run_tests(base, args.timeout)
             finally:
                 target.write_text(original)
                 shutil.copystat(ROOT / "src" / "prefalign" / m["file"], target)
             seconds = time.perf_counter() - start
             results.append({"id": m["id"], "file": m["file"], "models": m["models"], "check": check, "test": test,
                             "seconds": round(seconds, 1)})
-            print(f"{m['id']:<30} {check or '— (not caught)':<55} {(test or '— (not caught)') if not args.no_tests else 'not run':<70} "
+            print(f"{m['id']:<30} {check or '— (not caught)':<55} {test or '— (not caught)':<70} "
                   f"{seconds:5.0f}", flush=True)
     n = len(results)
     by_checks = sum(r["check"] is not None for r in results)
-    by_either = sum(r["check"] is not None or r["test"] is not None for r in results)
+    by_either = sum(r["check"] is not None or r["test"] not in (None, "not run") for r in results)
     print(f"\ncaught by the checks alone:     {by_checks}/{n} = {by_checks / n:.0%}")
     if not args.no_tests:
         print(f"caught by the checks or tests:  {by_either}/{n} = {by_either / n:.0%}")
