@@ -148,13 +148,19 @@ def uniform_spectral_radius(seed: int = DEFAULT_SEED, fast: bool = False) -> Che
     )
 
 
+OFF_CENTRE_START = (0.5, 0.3, 0.2)
+"""The off-centre starting policy of the phase-diagram runs (and of the chapter's persistent-cycle runs)."""
+CYCLE_ROUNDS = 4000
+"""Rounds of the chapter's persistent-cycle runs; the period is measured on the second half."""
+
+
 def fate_grid(a: float, n: int, steps: int, alpha_max: float, bl_max: float) -> dict:
     """Simulate ``P_a`` on an ``n x n`` grid of (α, βλ) (λ = 1, uniform π_ref and π_0) from a fixed
     off-centre start; return the grid, the cycle strength, the distance to uniform and ρ."""
     alpha = np.linspace(0.0, alpha_max, n)
     bl = np.linspace(bl_max / n, bl_max, n)
     run = dynamics.simulate(preferences.cyclic(a), alpha=alpha[:, None], beta=bl[None, :], lam=1.0,
-                            init=[0.5, 0.3, 0.2], steps=steps, record="last")
+                            init=OFF_CENTRE_START, steps=steps, record="last")
     uniform = np.log(simplex.uniform(3))
     return {"alpha": alpha, "bl": bl, "cycle_strength": run.cycle_strength,
             "distance": dynamics.logit_distance(run.final_log_pi, uniform),
