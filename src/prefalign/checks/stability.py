@@ -18,18 +18,28 @@ SST_SCORES = (2.0, 1.0, 0.5, 0.0)
 """Bradley–Terry scores of the chapter's strictly strongly transitive example (response 1 on top)."""
 
 
+CONTRACTION_Q_MAX = 0.95
+"""Random contraction problems draw α below it and the contraction constant q between α and it."""
+KAPPAS = (0.5, 2.0, 8.0, 32.0)
+"""Values of κ in the κ-invariance check."""
+KAPPA_ALPHAS = (0.0, 0.5, 0.9, 0.99)
+"""Values of α (with β = κ(1 − α)) in the κ-invariance check."""
+COLLAPSE_GAMMA = (0.1, 1000.0)
+"""Range of γ = β/(1 − α) (41 log-spaced values) in the collapse check."""
+
+
 def chapter_matrix() -> np.ndarray:
     """The chapter's strictly SST example: Bradley–Terry with scores :data:`SST_SCORES`."""
     return preferences.bradley_terry(SST_SCORES)
 
 
 def contraction_batch(K: int, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """``n`` random problems inside the contraction region: general P, α ~ U[0, 0.95),
-    q ~ U(α, 0.95], λ ~ U(0.05, 1], β chosen so that ``α + (βλ/2)‖A‖₂ = q``; Dirichlet(1)
+    """``n`` random problems inside the contraction region: general P, α ~ U[0, CONTRACTION_Q_MAX),
+    q ~ U(α, CONTRACTION_Q_MAX], λ ~ U(0.05, 1], β chosen so that ``α + (βλ/2)‖A‖₂ = q``; Dirichlet(1)
     reference and offline sampler, Dirichlet(0.2) start (often near the boundary)."""
     P = np.stack([preferences.random_preference_matrix(K, rng) for _ in range(n)])
-    alpha = rng.uniform(0.0, 0.95, n)
-    q = rng.uniform(alpha, 0.95)
+    alpha = rng.uniform(0.0, CONTRACTION_Q_MAX, n)
+    q = rng.uniform(alpha, CONTRACTION_Q_MAX)
     lam = rng.uniform(0.05, 1.0, n)
     norm = np.linalg.norm(preferences.skew(P), 2, axis=(-2, -1))
     beta = 2.0 * (q - alpha) / (lam * norm)
@@ -182,8 +192,8 @@ def kappa_invariance(seed: int = DEFAULT_SEED, fast: bool = False, steps: int = 
     count = 2 if fast else 8
     P = np.stack([chapter_matrix()] + [preferences.random_strongly_transitive(4, rng) for _ in range(count)])
     ref = np.concatenate([simplex.uniform(4)[None], rng.dirichlet(np.ones(4), size=count)])
-    kappas = np.array([0.5, 2.0, 8.0, 32.0])
-    alphas = np.array([0.0, 0.5, 0.9, 0.99])
+    kappas = np.array(KAPPAS)
+    alphas = np.array(KAPPA_ALPHAS)
     kap, alpha = kappas[None, :, None], alphas[None, None, :]
     run = dynamics.simulate(P[:, None, None], alpha=alpha, beta=kap * (1 - alpha), lam=1.0, ref=ref[:, None, None],
                             init=simplex.uniform(4), steps=steps, record="last")
@@ -192,7 +202,7 @@ def kappa_invariance(seed: int = DEFAULT_SEED, fast: bool = False, steps: int = 
     return CheckResult(
         CHAPTER, "cor-stab-kappa",
         f"max distance between {steps}-round limits and the fixed point at κ, over {P.shape[0]} SST matrices, "
-        f"κ ∈ {{0.5, 2, 8, 32}}, α ∈ {{0, 0.5, 0.9, 0.99}}",
+        f"κ ∈ {{{', '.join(f'{k:g}' for k in KAPPAS)}}}, α ∈ {{{', '.join(f'{x:g}' for x in KAPPA_ALPHAS)}}}",
         measured=float(spread.max()), expected=0.0, tolerance=1e-9,
         details={"last_move": float(run.last_move.max())}, against="simulation vs theorem",
     )
@@ -204,7 +214,7 @@ def fixed_point_collapse(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     for the solved fixed point, γ = β/(1−α), any λ. Measured: the larger of the two ratios."""
     rng = np.random.default_rng([seed, 6])
     count = 5 if fast else 40
-    gammas = np.geomspace(0.1, 1000.0, 41)
+    gammas = np.geomspace(*COLLAPSE_GAMMA, 41)
     rows = []
     for i in range(count + 1):
         P = chapter_matrix() if i == 0 else preferences.random_strongly_transitive(int(rng.integers(3, 7)), rng)
@@ -221,7 +231,7 @@ def fixed_point_collapse(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     ratio = np.maximum(details["off_top"] / details["bound"], details["entropy"] / details["entropy_bound"])
     return CheckResult(
         CHAPTER, "thm-stab-collapse",
-        f"max of (1 − π*_top)/ε(γ) and H(π*)/(h(ε) + ε log(K−1)) over {count + 1} SST matrices × {len(gammas)} values of γ in [0.1, 1000]",
+        f"max of (1 − π*_top)/ε(γ) and H(π*)/(h(ε) + ε log(K−1)) over {count + 1} SST matrices × {len(gammas)} values of γ in [{COLLAPSE_GAMMA[0]:g}, {COLLAPSE_GAMMA[1]:g}]",
         measured=float(ratio.max()), expected=1.0, tolerance=1e-9, relation="at_most", details=details, against="theorem's bound",
     )
 
