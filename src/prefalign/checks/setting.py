@@ -10,14 +10,18 @@ from prefalign.checks import CheckResult, log_uniform, register
 
 CHAPTER = "setting"
 DEFAULT_SEED = 20260212
+SIZES = range(3, 9)
+"""Numbers of responses K of the random problems."""
+BETA_RANGE = (0.1, 10.0)
+"""β of the random problems is log-uniform on this range."""
 
 
 def random_instance(K: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """A random problem: general ``P``, Dirichlet(1) sampler and reference, β log-uniform on [0.1, 10]."""
+    """A random problem: general ``P``, Dirichlet(1) sampler and reference, β log-uniform on BETA_RANGE."""
     P = preferences.random_preference_matrix(K, rng)
     mu = rng.dirichlet(np.ones(K))
     ref = rng.dirichlet(np.ones(K))
-    beta = float(log_uniform(rng, 0.1, 10.0))
+    beta = float(log_uniform(rng, *BETA_RANGE))
     return P, mu, ref, beta
 
 
@@ -27,7 +31,7 @@ def closed_form_vs_minimiser(seed: int = DEFAULT_SEED, fast: bool = False) -> Ch
     rng = np.random.default_rng([seed, 1])
     per_K = 4 if fast else 40
     rows = []
-    for K in range(3, 9):
+    for K in SIZES:
         for i in range(per_K):
             P, mu, ref, beta = random_instance(K, rng)
             closed = ipo.ipo_optimum(P, mu, ref, beta)
@@ -37,7 +41,7 @@ def closed_form_vs_minimiser(seed: int = DEFAULT_SEED, fast: bool = False) -> Ch
     details = pd.DataFrame(rows)
     return CheckResult(
         CHAPTER, "thm-ipo-closed-form",
-        f"max |log π_closed − log π_BFGS| over {len(details)} random (P, μ, π_ref, β), K = 3..8",
+        f"max |log π_closed − log π_BFGS| over {len(details)} random (P, μ, π_ref, β), K = {SIZES[0]}..{SIZES[-1]}",
         measured=details["max_log_error"].max(), expected=0.0, tolerance=1e-6, details=details, against="closed form vs solver",
     )
 
@@ -49,7 +53,7 @@ def gibbs_gap(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
     trials = 20 if fast else 500
     worst = 0.0
     for _ in range(trials):
-        K = int(rng.integers(3, 9))
+        K = int(rng.integers(SIZES[0], SIZES[-1] + 1))
         P, mu, ref, beta = random_instance(K, rng)
         star = ipo.ipo_optimum(P, mu, ref, beta)
         pi = rng.dirichlet(np.ones(K))
@@ -70,7 +74,7 @@ def sampled_loss_constant(seed: int = DEFAULT_SEED, fast: bool = False) -> Check
     problems = 10 if fast else 100
     worst = 0.0
     for _ in range(problems):
-        K = int(rng.integers(3, 9))
+        K = int(rng.integers(SIZES[0], SIZES[-1] + 1))
         P, mu, ref, beta = random_instance(K, rng)
         closed = beta**2 * float(mu @ (0.25 - (P - 0.5) ** 2) @ mu)
         offsets = [ipo.expected_sampled_loss(pi, P, mu, ref, beta) - ipo.population_loss(pi, P, mu, ref, beta)
