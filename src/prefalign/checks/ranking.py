@@ -26,13 +26,17 @@ THEORY_MARGIN = -1.99 / 32
 (``a = μ_0 + μ_1``) cross at ``a = 21/32``, where both equal ``-1.99/32``."""
 
 
+NEAR_POINT_MIX = 1e-3
+"""The near-point-mass samplers are ``(1 − δ) e_k + δ u`` with this δ."""
+
+
 def fixed_samplers(K: int, rng: np.random.Generator, fast: bool) -> list[tuple[str, np.ndarray]]:
     """The samplers a fixed-sampling designer might pick: uniform, every point mass, every near-point
-    mass (``(1-δ) e_k + δ u``, δ = 10⁻³), and Dirichlet draws with concentration 0.1, 1 and 10."""
+    mass (``(1-δ) e_k + δ u``, δ = NEAR_POINT_MIX), and Dirichlet draws with concentration 0.1, 1 and 10."""
     out = [("uniform", simplex.uniform(K))]
     eye = np.eye(K)
     out += [("point mass", eye[k]) for k in range(K)]
-    out += [("near-point mass", 0.999 * eye[k] + 0.001 / K) for k in range(K)]
+    out += [("near-point mass", (1 - NEAR_POINT_MIX) * eye[k] + NEAR_POINT_MIX / K) for k in range(K)]
     for alpha in (0.1, 1.0, 10.0):
         out += [(f"Dirichlet({alpha:g})", mu) for mu in rng.dirichlet(np.full(K, alpha), size=2 if fast else 6)]
     return out
@@ -174,7 +178,7 @@ def sst_preserves_order(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckRe
             mus = np.concatenate([
                 0.99 * rng.dirichlet(np.full(K, 0.1), size=3) + 0.01 / K,
                 rng.dirichlet(np.ones(K), size=3),
-                0.999 * np.eye(K)[rng.integers(0, K, size=2)] + 0.001 / K,
+                (1 - NEAR_POINT_MIX) * np.eye(K)[rng.integers(0, K, size=2)] + NEAR_POINT_MIX / K,
             ])
             pi = ipo.ipo_optimum(P, mus[:, None], beta=np.array(BETAS))
             kept = social_choice.is_order_preserving(pi, P)
