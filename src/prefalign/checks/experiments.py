@@ -354,7 +354,8 @@ def averaged_runs_look_stable(seed: int = DEFAULT_SEED, fast: bool = False, nois
     slope, _ = statistics.loglog_slope(sizes.astype(float), by_size)
     details = {"P": P, "label": label, "pi": pi, "exact": exact.pi, "single": single, "average": average,
                "exact_strength": float(exact.cycle_strength), "burn_in": burn, "sizes": sizes, "by_size": by_size,
-               "slope": slope, "ratio": runs * average / float(single.mean())}
+               "slope": slope, "ratio": runs * average / float(single.mean()), "alpha": noisy_alpha,
+               "betalam": noisy_betalam}
     return CheckResult(
         CHAPTER, "lem-experiments-averaging",
         f"log–log slope of the cycle strength of averages of R runs against R = 1..{sizes[-1]} ({runs} runs, n = {noisy_n} "
