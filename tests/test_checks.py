@@ -23,12 +23,13 @@ def test_every_check_must_say_what_it_is_compared_with():
 def test_setting_checks_are_registered():
     assert "setting" in checks.chapters()
     names = [c.name for c in checks.registered("setting")]
-    assert names == ["closed_form_vs_minimiser", "gibbs_gap", "sampled_loss_constant", "sampled_optimum_rate"]
+    assert names == ["closed_form_vs_minimiser", "gibbs_gap", "sampled_loss_constant", "sampled_optimum_rate",
+                     "sampled_loss_unbiased", "conventions_hand_values"]
 
 
 def test_run_fast_setting_passes_and_tables():
     report = checks.run("setting", fast=True)
-    assert report.passed and len(report) == 4
+    assert report.passed and len(report) == 6
     table = report.table()
     assert list(table.columns) == ["chapter", "theorem", "compared", "measured", "expected", "tolerance", "relation", "against", "passed"]
     assert table.loc["closed_form_vs_minimiser", "measured"] < 1e-6
@@ -52,7 +53,8 @@ def test_raise_if_failed_lists_failures():
     "chapter, names",
     [
         ("ranking", ["fooling_gap_formula", "fixed_samplers_fooled", "smith_sampler_on_top", "sst_preserves_order",
-                     "lp_counterexample", "lp_not_beaten_by_brute_force", "lp_close_to_brute_force", "lp_feasible_under_sst"]),
+                     "lp_counterexample", "lp_not_beaten_by_brute_force", "lp_close_to_brute_force", "lp_feasible_under_sst",
+                     "order_sampler_mixing"]),
         ("concentration", ["logit_gap_identity", "abel_identity", "monotone_pairs_widen", "rising_profiles_shrink",
                            "bradley_terry_only_top_pair", "all_pairs_only_if_linear", "adjacent_gaps_balance", "onpolicy_unique",
                            "onpolicy_vs_plain_iteration", "onpolicy_top_heavy_under_sst",

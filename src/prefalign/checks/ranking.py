@@ -299,3 +299,28 @@ def lp_feasible_under_sst(seed: int = DEFAULT_SEED, fast: bool = False) -> Check
         f"SST P (of {len(sst)}) with LP margin ≤ 0, plus LP samplers (of {len(details)}) that fail to preserve the order",
         measured=bad, expected=0, tolerance=0, relation="at_most", details=details, against="theorem's bound",
     )
+
+
+@register(CHAPTER)
+def order_sampler_mixing(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """The full-support order-preserving sampler ``μ = (1 − η) μ_LP + η u``: its mixing weight against the hand
+    value ``η = t*/(2(1 + t*))``, and its worst consecutive margin ``min_a (Pμ)_{o_a} − (Pμ)_{o_{a+1}}``, computed
+    here, against the guarantee ``t*/2``, on random SST matrices. Measured: the largest of
+    ``|η − t*/(2(1 + t*))|`` and ``t*/2 − margin`` (positive if the guarantee fails)."""
+    rng = np.random.default_rng([seed, 7])
+    per_K = 10 if fast else 50
+    worst = -np.inf
+    for K in KS:
+        for _, P in sst_instances(K, per_K, rng):
+            res = ipo.order_preserving_sampler(P)
+            t = res.margin
+            direction = simplex.uniform(K) - res.mu_lp
+            eta = float(direction @ (res.mu - res.mu_lp) / (direction @ direction))
+            scores = P @ res.mu
+            margin = float(np.min(scores[res.order[:-1]] - scores[res.order[1:]]))
+            worst = max(worst, abs(eta - t / (2 * (1 + t))), t / 2 - margin)
+    return CheckResult(
+        CHAPTER, "lem-ranking-lp",
+        f"max over {per_K * len(KS)} random SST P of |η − t*/(2(1+t*))| and t*/2 − (worst margin of the mixed sampler)",
+        measured=worst, expected=0.0, tolerance=1e-9, relation="at_most", against="hand value",
+    )
