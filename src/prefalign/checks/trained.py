@@ -454,3 +454,28 @@ def relaxation_share_matches_gradient_steps(seed: int = DEFAULT_SEED, fast: bool
         f"{n} random (P, π, η, k), K = 2..8",
         measured=worst, expected=0.0, tolerance=1e-9, against="closed form vs solver",
     )
+
+
+@register(CHAPTER)
+def relaxed_eigenvalues_by_hand(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``cor-trained-uniform``: the relaxed eigenvalue ``(1 − s) + s(α ± iσ)`` has modulus
+    :func:`prefalign.relaxation.relaxed_radius`, computed here as the spectral radius of the 2 × 2 matrix
+    ``(1 − s)I + s[[α, −σ], [σ, α]]`` (numpy's eigenvalues); at ``s`` = :func:`~prefalign.relaxation.max_relaxation`
+    that modulus is 1, and :func:`~prefalign.relaxation.max_signal` at that ``s`` returns ``σ``. Measured: the
+    largest of the three deviations over random (α, σ, s)."""
+    rng = np.random.default_rng([seed, 41])
+    n = 200 if fast else 2000
+    alpha, sigma, s = rng.uniform(0, 0.99, n), log_uniform(rng, 0.05, 5.0, n), rng.uniform(0.01, 1.5, n)
+    rotation = np.stack([np.stack([alpha, -sigma], -1), np.stack([sigma, alpha], -1)], -2)
+    relaxed = (1 - s)[:, None, None] * np.eye(2) + s[:, None, None] * rotation
+    by_numpy = np.abs(np.linalg.eigvals(relaxed)).max(axis=-1)
+    s_max = relaxation.max_relaxation(alpha, sigma)
+    worst = max(float(np.max(np.abs(relaxation.relaxed_radius(alpha, sigma, s) - by_numpy))),
+                float(np.max(np.abs(relaxation.relaxed_radius(alpha, sigma, s_max) - 1.0))),
+                float(np.max(np.abs(relaxation.max_signal(alpha, s_max) - sigma) / sigma)))
+    return CheckResult(
+        CHAPTER, "cor-trained-uniform",
+        f"max over {n} random (α, σ, s) of |relaxed_radius − ρ((1 − s)I + sR)|, |relaxed_radius at s_max − 1| and "
+        "|max_signal(s_max) − σ|/σ",
+        measured=worst, expected=0.0, tolerance=1e-9, against="independent algorithm",
+    )
