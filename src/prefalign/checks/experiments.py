@@ -439,3 +439,27 @@ def tie_rules_agree_without_ties(seed: int = DEFAULT_SEED, fast: bool = False, h
         measured=both + disagree + top_rows_differ, expected=0, tolerance=0, against="independent algorithm",
         details={"matrices": len(matrices), "tie_free": tie_free, "top_classes": top_classes},
     )
+
+
+ESTIMATOR_DRAWS = (4000, 50)
+"""Draws × comparisons per pair of the check that the finite-sample estimate of P is unbiased (cheap: the same when fast).
+An estimator off by one comparison (k/(n + 1)) is then about 10 standard errors off."""
+
+
+@register(CHAPTER)
+def estimator_unbiased(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """The finite-sample dynamics estimate each ``P_ij`` from ``n`` fresh comparisons
+    (:func:`prefalign.finite_sample.estimate`); the estimate is unbiased, so its mean over many draws matches
+    ``P`` on the real crowd cycle of the averaging check (``fast`` is unused). Measured: the largest |mean − P_ij| in standard errors
+    (``√(P_ij(1 − P_ij)/(n · draws))``)."""
+    P, _ = strongest_crowd_triangle("cyclic")
+    draws, n = ESTIMATOR_DRAWS
+    samples = finite_sample.estimate(P, n, np.random.default_rng([seed, 13]), size=(draws,))
+    iu = np.triu_indices(3, k=1)
+    se = np.sqrt(P[iu] * (1 - P[iu]) / (n * draws))
+    return CheckResult(
+        CHAPTER, "lem-experiments-averaging",
+        f"max |mean of {draws} estimates − P_ij| / standard error, n = {n} comparisons per pair, the crowd cycle",
+        measured=float(np.max(np.abs(samples.mean(axis=0)[iu] - P[iu]) / se)), expected=0.0, tolerance=5.0,
+        relation="at_most", against="simulation vs theorem",
+    )
