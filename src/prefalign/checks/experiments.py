@@ -463,3 +463,24 @@ def estimator_unbiased(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckRes
         measured=float(np.max(np.abs(samples.mean(axis=0)[iu] - P[iu]) / se)), expected=0.0, tolerance=5.0,
         relation="at_most", against="simulation vs theorem",
     )
+
+
+@register(CHAPTER)
+def contraction_boundary_is_where_q_is_one() -> CheckResult:
+    """The dashed curve of the phase diagrams, ``βλ = 2(1 − α)/‖A‖₂`` (:func:`prefalign.protocol.contraction_boundary`),
+    is where the contraction constant of the stability chapter (:func:`prefalign.dynamics.contraction_bound`, its own
+    code) equals 1: on the Arena top 10 and every LLMFAO triangle, α on a grid in [0, 0.99]."""
+    subs = crowd_triangles()
+    P = np.stack([m for m in subs.P if np.any(m != 0.5)])  # all-ties triangles have no boundary
+    alphas = np.linspace(0.0, 0.99, 12)
+    boundary = protocol.contraction_boundary(P, alphas)
+    q = dynamics.contraction_bound(P[:, None], alphas[None, :], boundary, 1.0)
+    top = data.arena(top=10).P
+    q_top = dynamics.contraction_bound(top, alphas, protocol.contraction_boundary(top, alphas), 1.0)
+    return CheckResult(
+        CHAPTER, "thm-stab-contraction",
+        f"max |q(α, βλ on the boundary) − 1| over the Arena top 10 and {len(P)} LLMFAO triangles (all but the all-ties ones), "
+        "12 values of α",
+        measured=float(max(np.max(np.abs(q - 1)), np.max(np.abs(q_top - 1)))), expected=0.0, tolerance=1e-12,
+        against="identity",
+    )
