@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from prefalign import dynamics, ipo, preferences, simplex, statistics
+from prefalign import dynamics, ipo, preferences, protocol, simplex, statistics
 from prefalign.dynamics import bifurcation
 from prefalign.checks import CheckResult, log_uniform, register
 
@@ -481,4 +481,42 @@ def circle_amplitude_slope(seed: int = DEFAULT_SEED, fast: bool = False, a: floa
         f"log–log slope of the simulated RMS radius against ρ − 1 ∈ [{min(NS_EXCESS):g}, {max(NS_EXCESS):g}] on P_a "
         f"(a = {a:g}), the α in {{{', '.join(f'{x:g}' for x in NS_ALPHAS)}}} farthest from ½",
         measured=worst, expected=0.5, tolerance=NS_SLOPE_TOL, against="simulation vs theorem", details=runs,
+    )
+
+
+ASYMMETRIC_CYCLE = ((0.5, 0.8, 0.35), (0.2, 0.5, 0.7), (0.65, 0.3, 0.5))
+"""A 3-cycle with three different margins (0 beats 1 by .3, 1 beats 2 by .2, 2 beats 0 by .15): no symmetry
+makes terms of the normal form vanish, as they can on ``P_a``."""
+ASYMMETRIC_EXCESS = 2e-3
+"""The signal is set this far (relatively) beyond the instability onset."""
+ASYMMETRIC_TOL = 0.01
+"""Relative tolerance on the RMS radius (the normal form's error is of order ρ − 1 ≈ 2e-3 here)."""
+
+
+@register(CHAPTER)
+def asymmetric_circle_matches_normal_form(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``thm-osc-neimark-sacker`` beyond ``P_a``: on :data:`ASYMMETRIC_CYCLE` (uniform π_ref and π_0, λ = 1), just past
+    the onset found by :func:`prefalign.protocol.instability_onset`, the first Lyapunov coefficient of the general
+    formula (:func:`prefalign.dynamics.bifurcation.neimark_sacker`) predicts the RMS radius of the simulated
+    invariant curve, ``√(2(ρ − 1)/(−ℓ₁))``. ``seed`` and ``fast`` are unused."""
+    P = np.array(ASYMMETRIC_CYCLE)
+    rows = []
+    for alpha in NS_ALPHAS[:3]:
+        signal = protocol.instability_onset(P, alpha, 0.1, 200.0) * (1 + ASYMMETRIC_EXCESS)
+        ns = bifurcation.neimark_sacker(P, alpha=alpha, beta=signal, lam=1.0)
+        predicted = float(bifurcation.circle_rms_radius(ns.modulus, ns.lyapunov))
+        direction = np.real(ns.eigenvector) / np.linalg.norm(np.real(ns.eigenvector))
+        start = ns.log_pi + predicted * direction
+        steps = int(np.ceil(NS_ROUNDS / (ns.modulus - 1)))
+        run = dynamics.simulate(P, alpha=alpha, beta=signal, lam=1.0, init=np.exp(start - logsumexp(start)), steps=steps)
+        rms = float(np.sqrt(np.mean(dynamics.logit_distance(run.log_pi[steps // 2:], ns.log_pi) ** 2)))
+        rows.append({"alpha": alpha, "signal": signal, "rho": ns.modulus, "lyapunov": ns.lyapunov, "rms_radius": rms,
+                     "predicted": predicted})
+    details = pd.DataFrame(rows)
+    return CheckResult(
+        CHAPTER, "thm-osc-neimark-sacker",
+        f"max over α ∈ {{{', '.join(f'{x:g}' for x in NS_ALPHAS[:3])}}} of |simulated RMS radius / √(2(ρ−1)/(−ℓ₁)) − 1| "
+        f"on an asymmetric 3-cycle, βλ {ASYMMETRIC_EXCESS:g} (relative) past the onset",
+        measured=float(np.max(np.abs(details["rms_radius"] / details["predicted"] - 1.0))), expected=0.0,
+        tolerance=ASYMMETRIC_TOL, against="simulation vs theorem", details=details,
     )
