@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = ROOT / "benchmarks" / "mutants.toml"
 SLOW_TESTS = ("test_chapter_", "test_browser", "test_html", "test_pipeline", "test_editions", "test_cli")
 """Test files left out of the fast unit tests (they build or execute the book)."""
-NOT_MATHEMATICS = ("test_mutants.py", "test_typed_numbers.py")
-"""Test files about the harness and the prose: they would "catch" every mutant for the wrong reason."""
+NOT_UNIT_TESTS = ("test_mutants.py", "test_typed_numbers.py", "test_checks.py", "test_check_power.py")
+"""Left out too: tests of the harness and the prose (they would "catch" every mutant for the wrong reason) and tests
+that run the checks themselves (the test column is about the unit tests, independent of the checks)."""
 COPY_IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", ".pytest_cache", ".hypothesis", "*.egg-info")
 
 
@@ -55,7 +56,7 @@ def load(path: Path = MUTANTS) -> list[dict]:
 
 def fast_tests() -> list[str]:
     return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_*.py")
-                  if not p.name.startswith(SLOW_TESTS) and p.name not in NOT_MATHEMATICS)
+                  if not p.name.startswith(SLOW_TESTS) and p.name not in NOT_UNIT_TESTS)
 
 
 def _run(cmd: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess:
