@@ -16,7 +16,7 @@ XELATEX := /usr/bin/xelatex
 TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
 	texlive-pictures latexmk fonts-dejavu fonts-freefont-otf lmodern poppler-utils
 
-.PHONY: book student checks test lab pdf pdf-student tex test-pdf clean distclean
+.PHONY: book student checks test lab pdf pdf-student tex test-pdf mutation clean distclean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ checks: $(STAMP)
 ## test: the whole test suite (package, pipeline, chapters, the built HTML in headless Chromium)
 test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest
+
+## mutation: apply each mathematical mutant of benchmarks/mutants.toml in a temporary copy, run the checks and
+## the fast unit tests on it, print which catches it and both scores (slow: about a minute per mutant; not part of make test)
+mutation: $(STAMP)
+	$(PY) benchmarks/mutation.py
 
 ## clean: remove the build (executed chapters, HTML, screenshots); keeps .venv
 clean:

@@ -93,7 +93,7 @@ def test_dynamics_checks_are_glued(glued):
     assert glued["check_contraction_distance"] < 1e-9 and glued["check_contracting_runs"] > 0
     assert glued["check_unstable_runs"] > 0
     assert glued["check_rotation_error"] < 1e-12 and glued["check_kappa_spread"] < 1e-9
-    assert 0.5 <= glued["check_averaging_ratio"] <= 1.5
+    assert abs(glued["check_averaging_slope"] + 1.0) <= 0.15 and glued["check_averaging_r_max"] >= 16
     assert abs(glued["check_spread_slope"] + 0.5) <= 0.1
 
 

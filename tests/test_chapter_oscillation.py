@@ -12,7 +12,7 @@ def glued(book_glued):
 def test_checks_glued(glued):
     assert glued["round_error"] < 1e-12 and glued["fixed_residual"] < 1e-10
     assert glued["fd_error"] < 1e-7 and glued["eig_error"] < 1e-7 and glued["rho_error"] < 1e-12
-    assert glued["rotation_error"] < 1e-4 and glued["hedge_error"] < 1e-12
+    assert glued["rotation_error"] < 1e-4 and glued["hedge_error"] < 1e-12 and glued["hedge_decreases"] == 0
 
 
 def test_fate_grid_in_fast_mode(glued):

@@ -5,23 +5,31 @@ from prefalign.checks import CheckResult
 
 
 def test_relations():
-    assert CheckResult("c", "t", "x", measured=1.05, expected=1.0, tolerance=0.1).passed
-    assert not CheckResult("c", "t", "x", measured=1.2, expected=1.0, tolerance=0.1).passed
-    assert CheckResult("c", "t", "x", measured=0.5, expected=1.0, tolerance=0.0, relation="at_most").passed
-    assert not CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.1, relation="at_most").passed
-    assert CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.0, relation="at_least").passed
-    assert not CheckResult("c", "t", "x", measured=float("nan"), expected=0.0, tolerance=1.0).passed
+    assert CheckResult("c", "t", "x", measured=1.05, expected=1.0, tolerance=0.1, against="hand value").passed
+    assert not CheckResult("c", "t", "x", measured=1.2, expected=1.0, tolerance=0.1, against="hand value").passed
+    assert CheckResult("c", "t", "x", measured=0.5, expected=1.0, tolerance=0.0, relation="at_most", against="hand value").passed
+    assert not CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.1, relation="at_most", against="hand value").passed
+    assert CheckResult("c", "t", "x", measured=1.5, expected=1.0, tolerance=0.0, relation="at_least", against="hand value").passed
+    assert not CheckResult("c", "t", "x", measured=float("nan"), expected=0.0, tolerance=1.0, against="hand value").passed
+
+
+def test_every_check_must_say_what_it_is_compared_with():
+    with pytest.raises(ValueError, match="against must be one of"):
+        CheckResult("c", "t", "x", measured=0.0, expected=0.0, tolerance=0.0)
+    with pytest.raises(ValueError, match="against must be one of"):
+        CheckResult("c", "t", "x", measured=0.0, expected=0.0, tolerance=0.0, against="itself")
 
 
 def test_setting_checks_are_registered():
     assert "setting" in checks.chapters()
     names = [c.name for c in checks.registered("setting")]
-    assert names == ["closed_form_vs_minimiser", "gibbs_gap", "sampled_loss_constant", "sampled_optimum_rate"]
+    assert names == ["closed_form_vs_minimiser", "gibbs_gap", "sampled_loss_constant", "sampled_optimum_rate",
+                     "sampled_loss_unbiased", "conventions_hand_values"]
 
 
 def test_run_fast_setting_passes_and_tables():
     report = checks.run("setting", fast=True)
-    assert report.passed and len(report) == 4
+    assert report.passed and len(report) == 6
     table = report.table()
     assert list(table.columns) == ["chapter", "theorem", "compared", "measured", "expected", "tolerance", "relation", "against", "passed"]
     assert table.loc["closed_form_vs_minimiser", "measured"] < 1e-6
@@ -36,7 +44,7 @@ def test_unknown_parameter_and_chapter_are_errors():
 
 
 def test_raise_if_failed_lists_failures():
-    report = checks.Report([("bad", CheckResult("c", "thm-x", "a thing", measured=1.0, expected=0.0, tolerance=0.1))])
+    report = checks.Report([("bad", CheckResult("c", "thm-x", "a thing", measured=1.0, expected=0.0, tolerance=0.1, against="hand value"))])
     with pytest.raises(AssertionError, match="bad: a thing: measured 1.0, expected 0.0"):
         report.raise_if_failed()
 
@@ -45,7 +53,8 @@ def test_raise_if_failed_lists_failures():
     "chapter, names",
     [
         ("ranking", ["fooling_gap_formula", "fixed_samplers_fooled", "smith_sampler_on_top", "sst_preserves_order",
-                     "lp_counterexample", "lp_not_beaten_by_brute_force", "lp_close_to_brute_force", "lp_feasible_under_sst"]),
+                     "lp_counterexample", "lp_not_beaten_by_brute_force", "lp_close_to_brute_force", "lp_feasible_under_sst",
+                     "order_sampler_mixing"]),
         ("concentration", ["logit_gap_identity", "abel_identity", "monotone_pairs_widen", "rising_profiles_shrink",
                            "bradley_terry_only_top_pair", "all_pairs_only_if_linear", "adjacent_gaps_balance", "onpolicy_unique",
                            "onpolicy_vs_plain_iteration", "onpolicy_top_heavy_under_sst",
@@ -66,7 +75,7 @@ def test_parallel_run_gives_the_same_results():
 
 
 def test_lookup_by_bare_or_qualified_name():
-    report = checks.Report([("a.x", CheckResult("a", "t", "c", 0.0, 0.0, 0.0)), ("b.x", CheckResult("b", "t", "c", 1.0, 1.0, 0.0))])
+    report = checks.Report([("a.x", CheckResult("a", "t", "c", 0.0, 0.0, 0.0, against="hand value")), ("b.x", CheckResult("b", "t", "c", 1.0, 1.0, 0.0, against="hand value"))])
     assert report["a.x"].measured == 0.0
     with pytest.raises(KeyError, match="names 2 checks"):
         report["x"]

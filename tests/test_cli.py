@@ -10,16 +10,18 @@ from conftest import ROOT
 def test_checks_table_and_exit_status(capsys):
     assert cli.main(["checks", "--chapter", "setting", "--fast"]) == 0
     out = capsys.readouterr().out
-    for column in ("chapter", "theorem", "compared", "measured", "expected", "tolerance", "passed"):
+    for column in ("chapter", "theorem", "compared", "against", "measured", "expected", "tolerance", "passed"):
         assert column in out
-    assert "4 of 4 checks passed" in out
+    assert "hand value" in out and "closed form vs solver" in out
+    assert "6 of 6 checks passed" in out
 
 
 def test_checks_json(capsys):
     assert cli.main(["checks", "--chapter", "setting", "--fast", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {r["check"] for r in rows} == {"closed_form_vs_minimiser", "gibbs_gap", "sampled_loss_constant", "sampled_optimum_rate"}
-    assert all(r["passed"] for r in rows)
+    assert {r["check"] for r in rows} == {"closed_form_vs_minimiser", "gibbs_gap", "sampled_loss_constant", "sampled_optimum_rate",
+                                          "sampled_loss_unbiased", "conventions_hand_values"}
+    assert all(r["passed"] for r in rows) and all(r["against"] for r in rows)
 
 
 def test_checks_unknown_chapter_is_an_error(capsys):

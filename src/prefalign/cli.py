@@ -65,7 +65,7 @@ def _checks(args: argparse.Namespace) -> int:
         shown = table.assign(
             measured=table["measured"].map("{:.3g}".format), expected=table["expected"].map("{:.3g}".format),
             tolerance=table["tolerance"].map("{:.3g}".format), passed=table["passed"].map({True: "pass", False: "FAIL"}),
-        )[["chapter", "theorem", "compared", "measured", "expected", "tolerance", "relation", "passed"]]
+        )[["chapter", "theorem", "compared", "against", "measured", "expected", "tolerance", "relation", "passed"]]
         with pd.option_context("display.max_colwidth", 70, "display.width", 250):
             print(shown.to_string(index=False))
         failed = int((~table["passed"]).sum())

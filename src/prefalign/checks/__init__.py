@@ -31,6 +31,9 @@ AGAINST = {
     "closed form vs solver": "a closed form of the theorem against a numerical solver of the defining problem",
     "simulation vs theorem": "simulated trajectories or samples against what the theorem predicts",
     "theorem's bound": "a quantity against the bound or sign the theorem asserts (the check fails if the bound is violated)",
+    "identity": "two sides of an exact identity, each computed by its own code (neither side calls the other)",
+    "several starts": "the same solver from several far-apart starts, against the uniqueness the theorem asserts",
+    "data source": "the numbers stated by the data's own provenance file, against what the loader returns",
 }
 """The kinds of independent side a check compares with (``CheckResult.against``), with what each means."""
 
@@ -44,7 +47,7 @@ class CheckResult:
     ``relation`` says how ``measured`` is compared with ``expected``: ``"approx"`` passes iff
     ``|measured - expected| <= tolerance``; ``"at_most"`` iff ``measured <= expected + tolerance``;
     ``"at_least"`` iff ``measured >= expected - tolerance``. ``against`` names the kind of
-    independent side the measured value is compared with (a key of :data:`AGAINST`). ``details`` carries the data the check
+    independent side the measured value is compared with (a key of :data:`AGAINST`, required). ``details`` carries the data the check
     computed (e.g. a DataFrame), so the chapter can plot it without running the work twice.
     """
 
@@ -55,12 +58,12 @@ class CheckResult:
     expected: float
     tolerance: float
     relation: Relation = "approx"
-    against: str | None = None
+    against: str = ""
     details: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.against is not None and self.against not in AGAINST:
-            raise ValueError(f"against must be one of {sorted(AGAINST)}, got {self.against!r}")
+        if self.against not in AGAINST:
+            raise ValueError(f"against must be one of {sorted(AGAINST)} (what the check compares with), got {self.against!r}")
 
     @property
     def passed(self) -> bool:
@@ -174,7 +177,7 @@ class Report:
         return pd.DataFrame([r.row() for r in self], index=pd.Index(names, name="check"))
 
     def show(self) -> "pd.io.formats.style.Styler":
-        """The table for a chapter: theorem, what is compared, measured, expected, tolerance, verdict.
+        """The table for a chapter: theorem, what is compared, against what, measured, expected, tolerance, verdict.
 
         Numbers to 3 significant digits; the tolerance column says how it applies
         (``±`` for approximate equality, ``≤ … +`` / ``≥ … −`` for one-sided bounds).
@@ -183,7 +186,7 @@ class Report:
         for r in self:
             tol = {"approx": f"± {r.tolerance:.3g}", "at_most": f"≤ expected + {r.tolerance:.3g}",
                    "at_least": f"≥ expected − {r.tolerance:.3g}"}[r.relation]
-            rows.append({"theorem": r.theorem, "compared": r.compared, "measured": float(r.measured),
+            rows.append({"theorem": r.theorem, "compared": r.compared, "against": r.against, "measured": float(r.measured),
                          "expected": float(r.expected), "tolerance": tol,
                          "result": "✓ pass" if r.passed else "✗ FAIL"})
         names = ",".join(self._results)

@@ -73,7 +73,7 @@ def cycles_mix_attributes(seed: int = DEFAULT_SEED, fast: bool = False, helpstee
         CHAPTER, "prop-experiments-mixed-attributes",
         f"directed cycles drawn on a single attribute, over all {len(cycles)} cycles of "
         f"{int(np.sum(H.structure == 'cyclic'))} cyclic matrices ({source})",
-        measured=violations, expected=0, tolerance=0, details={"cycles": cycles, "helpsteer": H},
+        measured=violations, expected=0, tolerance=0, details={"cycles": cycles, "helpsteer": H}, against="brute force",
     )
 
 
@@ -88,7 +88,7 @@ def arena_counts_match_provenance() -> CheckResult:
         CHAPTER, "data-arena-top10",
         f"|ties − {PROVENANCE_TOP10_TIES}| + |decisive − {PROVENANCE_TOP10_DECISIVE}| among the top 10 "
         f"(loader: {ties} ties, {decisive} decisive; PROVENANCE.md)",
-        measured=gap, expected=0, tolerance=0, details=top,
+        measured=gap, expected=0, tolerance=0, details=top, against="data source",
     )
 
 
@@ -107,7 +107,7 @@ def llmfao_triangles_by_trace() -> CheckResult:
     return CheckResult(
         CHAPTER, "data-llmfao-subtournaments",
         "complete crowd sub-tournaments of 3 responses: clique search vs Σ trace(A³)/6 over the 13 prompts",
-        measured=len(subs), expected=by_trace, tolerance=0, details=subs,
+        measured=len(subs), expected=by_trace, tolerance=0, details=subs, against="independent algorithm",
     )
 
 
@@ -122,9 +122,17 @@ def _rank_disagreements(a: np.ndarray, b: np.ndarray, tol: float = 1e-12) -> int
     return int(np.sum(np.triu(da * db < 0, k=1)))
 
 
+RANKING_SAMPLERS = 20
+"""Random Dirichlet(1) samplers per matrix in the ranking check, besides the uniform one."""
+
+
 @register(CHAPTER)
-def uniform_sampler_ranks_by_borda(beta: float = 4.0) -> CheckResult:
-    """IPO's optimum under the uniform sampler orders the Arena top 10 and every LLMFAO triangle by Borda score."""
+def uniform_sampler_ranks_by_borda(seed: int = DEFAULT_SEED, beta: float = 4.0) -> CheckResult:
+    """IPO's optimum (uniform π_ref) ranks the responses by ``(Pμ)_i`` for every sampler μ, hence by Borda score
+    under the uniform sampler: on the Arena top 10 and every LLMFAO triangle, the ranking of π*(μ) against the
+    ranking of ``Pμ`` computed here (RANKING_SAMPLERS random samplers per matrix) and against Borda scores
+    (:func:`prefalign.social_choice.borda_scores`) for uniform μ."""
+    rng = np.random.default_rng([seed, 12])
     top = data.arena(top=10)
     subs = crowd_triangles()
     matrices = [top.P, *subs.P]
@@ -133,10 +141,14 @@ def uniform_sampler_ranks_by_borda(beta: float = 4.0) -> CheckResult:
         K = P.shape[0]
         pi = ipo.ipo_optimum(P, simplex.uniform(K), beta=beta)
         disagreements += _rank_disagreements(pi, social_choice.borda_scores(P))
+        for mu in rng.dirichlet(np.ones(K), size=RANKING_SAMPLERS):
+            scores = [sum(P[i, j] * mu[j] for j in range(K)) for i in range(K)]
+            disagreements += _rank_disagreements(ipo.ipo_optimum(P, mu, beta=beta), np.array(scores))
     return CheckResult(
         CHAPTER, "cor-ipo-ranking",
-        f"pairs ranked differently by π*(uniform) and by Borda score, Arena top 10 and {len(subs)} LLMFAO triangles (β = {beta:g})",
-        measured=disagreements, expected=0, tolerance=0,
+        f"pairs ranked differently by π*(μ) and by Pμ ({RANKING_SAMPLERS} random μ per matrix) or, for uniform μ, by "
+        f"Borda score; Arena top 10 and {len(subs)} LLMFAO triangles (β = {beta:g})",
+        measured=disagreements, expected=0, tolerance=0, against="independent algorithm",
     )
 
 
@@ -199,7 +211,7 @@ def contraction_converges(seed: int = DEFAULT_SEED, fast: bool = False, helpstee
         CHAPTER, "thm-stab-contraction",
         f"max logit distance from the fixed point after {steps} rounds, {points} runs on cyclic matrices with "
         f"contraction constant q ≤ {q_max:.4f} (q^{steps} ≤ 1e-13)",
-        measured=worst, expected=0.0, tolerance=1e-9, details={"grids": grids, "q_max": q_max, "runs": points},
+        measured=worst, expected=0.0, tolerance=1e-9, details={"grids": grids, "q_max": q_max, "runs": points}, against="simulation vs theorem",
     )
 
 
@@ -234,7 +246,7 @@ def three_cycle_rotation(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     return CheckResult(
         CHAPTER, "prop-experiments-three-cycle",
         f"max |eigenvalue − (α ± iβλā/√3)| of the round at uniform, {n} random 3 x 3 matrices incl. the Arena cycle",
-        measured=float(np.max(error / (1 + np.abs(predicted)))), expected=0.0, tolerance=1e-12,
+        measured=float(np.max(error / (1 + np.abs(predicted)))), expected=0.0, tolerance=1e-12, against="hand value",
     )
 
 
@@ -266,7 +278,7 @@ def arena_cycle_onset(seed: int = DEFAULT_SEED, fast: bool = False, steps: int =
         CHAPTER, "thm-osc-jacobian",
         f"Arena cycle (ā = {a_bar:.4f}), α ∈ {{0, 0.5, 0.9}}: runs whose fate (cycle strength > 1e-10) disagrees with "
         f"the fixed point's stability (ρ > 1), among {int(clear.sum())} runs with |ρ − 1| ≥ {RHO_MARGIN:g}",
-        measured=int(wrong.sum()), expected=0, tolerance=0, details=details,
+        measured=int(wrong.sum()), expected=0, tolerance=0, details=details, against="simulation vs theorem",
     )
 
 
@@ -291,7 +303,7 @@ def entropy_depends_on_kappa(seed: int = DEFAULT_SEED, fast: bool = False, helps
         CHAPTER, "cor-stab-kappa",
         f"max over strongly transitive matrices and κ ∈ {{{', '.join(f'{k:g}' for k in kappas)}}} of the spread of the "
         f"final entropy across α ∈ {{0, 0.5, 0.8}} ({runs} runs, {steps} rounds)",
-        measured=spread, expected=0.0, tolerance=1e-9,
+        measured=spread, expected=0.0, tolerance=1e-9, against="simulation vs theorem",
     )
 
 
@@ -316,10 +328,16 @@ def strongest_crowd_triangle(kind: str, min_votes: int = 4) -> tuple[np.ndarray,
     return subs.P[best], subs.labels[best]
 
 
+AVERAGING_SLOPE_TOL = 0.15
+"""Tolerance on the fitted log–log slope of V(average of R runs) against R (the law is V ∝ 1/R, slope −1)."""
+
+
 @register(CHAPTER)
 def averaged_runs_look_stable(seed: int = DEFAULT_SEED, fast: bool = False, noisy_n: int = 100, noisy_runs: int = 100,
                               noisy_steps: int = 1500, noisy_alpha: float = 0.5, noisy_betalam: float = 20.0) -> CheckResult:
-    """Noisy runs on a real crowd cycle: the average of R runs has about 1/R of a single run's cycle strength."""
+    """Noisy runs on a real crowd cycle: the average of R runs has 1/R of a single run's cycle strength when the
+    phases are independent and uniform. The runs are split into groups of R = 1, 2, 4, ...; the mean cycle
+    strength of the groups' averages is fitted against R on log–log axes (slope −1)."""
     P, label = strongest_crowd_triangle("cyclic")
     runs = noisy_runs // 4 if fast else noisy_runs
     steps = noisy_steps
@@ -330,13 +348,19 @@ def averaged_runs_look_stable(seed: int = DEFAULT_SEED, fast: bool = False, nois
     burn = steps // 2
     single = dynamics.cycle_strength(pi, burn_in=burn)
     average = float(dynamics.cycle_strength(pi.mean(axis=0), burn_in=burn))
+    sizes = 2 ** np.arange(int(np.log2(runs)) + 1)
+    by_size = np.array([float(np.mean(dynamics.cycle_strength(pi[: runs // R * R].reshape(runs // R, R, *pi.shape[1:]).mean(axis=1),
+                                                               burn_in=burn))) for R in sizes])
+    slope, _ = statistics.loglog_slope(sizes.astype(float), by_size)
     details = {"P": P, "label": label, "pi": pi, "exact": exact.pi, "single": single, "average": average,
-               "exact_strength": float(exact.cycle_strength), "burn_in": burn}
+               "exact_strength": float(exact.cycle_strength), "burn_in": burn, "sizes": sizes, "by_size": by_size,
+               "slope": slope, "ratio": runs * average / float(single.mean()), "alpha": noisy_alpha,
+               "betalam": noisy_betalam}
     return CheckResult(
         CHAPTER, "lem-experiments-averaging",
-        f"R · V(average of R = {runs} runs) / mean V(single run), n = {noisy_n} comparisons per pair and round "
-        f"(1 if the runs' phases are independent and uniform)",
-        measured=runs * average / float(single.mean()), expected=1.0, tolerance=0.5, details=details,
+        f"log–log slope of the cycle strength of averages of R runs against R = 1..{sizes[-1]} ({runs} runs, n = {noisy_n} "
+        f"comparisons per pair and round; −1 if the runs' phases are independent and uniform)",
+        measured=slope, expected=-1.0, tolerance=AVERAGING_SLOPE_TOL, details=details, against="simulation vs theorem",
     )
 
 
@@ -364,7 +388,7 @@ def collapse_spread_rate(seed: int = DEFAULT_SEED, fast: bool = False, spread_ru
         CHAPTER, "prop-experiments-spread",
         f"log–log slope of the spread (std over {runs} runs) of H(π_t) at the half-entropy round t = {t_half} "
         f"against n = {sizes[0]}..{sizes[-1]}",
-        measured=slope, expected=-0.5, tolerance=0.1, details=details,
+        measured=slope, expected=-0.5, tolerance=0.1, details=details, against="simulation vs theorem",
     )
 
 
@@ -414,4 +438,49 @@ def tie_rules_agree_without_ties(seed: int = DEFAULT_SEED, fast: bool = False, h
         f"(HelpSteer construction, LLMFAO triangles, random)",
         measured=both + disagree + top_rows_differ, expected=0, tolerance=0, against="independent algorithm",
         details={"matrices": len(matrices), "tie_free": tie_free, "top_classes": top_classes},
+    )
+
+
+ESTIMATOR_DRAWS = (4000, 50)
+"""Draws × comparisons per pair of the check that the finite-sample estimate of P is unbiased (cheap: the same when fast).
+An estimator off by one comparison (k/(n + 1)) is then about 10 standard errors off."""
+
+
+@register(CHAPTER)
+def estimator_unbiased(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """The finite-sample dynamics estimate each ``P_ij`` from ``n`` fresh comparisons
+    (:func:`prefalign.finite_sample.estimate`); the estimate is unbiased, so its mean over many draws matches
+    ``P`` on the real crowd cycle of the averaging check (``fast`` is unused). Measured: the largest |mean − P_ij| in standard errors
+    (``√(P_ij(1 − P_ij)/(n · draws))``)."""
+    P, _ = strongest_crowd_triangle("cyclic")
+    draws, n = ESTIMATOR_DRAWS
+    samples = finite_sample.estimate(P, n, np.random.default_rng([seed, 13]), size=(draws,))
+    iu = np.triu_indices(3, k=1)
+    se = np.sqrt(P[iu] * (1 - P[iu]) / (n * draws))
+    return CheckResult(
+        CHAPTER, "lem-experiments-averaging",
+        f"max |mean of {draws} estimates − P_ij| / standard error, n = {n} comparisons per pair, the crowd cycle",
+        measured=float(np.max(np.abs(samples.mean(axis=0)[iu] - P[iu]) / se)), expected=0.0, tolerance=5.0,
+        relation="at_most", against="simulation vs theorem",
+    )
+
+
+@register(CHAPTER)
+def contraction_boundary_is_where_q_is_one() -> CheckResult:
+    """The dashed curve of the phase diagrams, ``βλ = 2(1 − α)/‖A‖₂`` (:func:`prefalign.protocol.contraction_boundary`),
+    is where the contraction constant of the stability chapter (:func:`prefalign.dynamics.contraction_bound`, its own
+    code) equals 1: on the Arena top 10 and every LLMFAO triangle, α on a grid in [0, 0.99]."""
+    subs = crowd_triangles()
+    P = np.stack([m for m in subs.P if np.any(m != 0.5)])  # all-ties triangles have no boundary
+    alphas = np.linspace(0.0, 0.99, 12)
+    boundary = protocol.contraction_boundary(P, alphas)
+    q = dynamics.contraction_bound(P[:, None], alphas[None, :], boundary, 1.0)
+    top = data.arena(top=10).P
+    q_top = dynamics.contraction_bound(top, alphas, protocol.contraction_boundary(top, alphas), 1.0)
+    return CheckResult(
+        CHAPTER, "thm-stab-contraction",
+        f"max |q(α, βλ on the boundary) − 1| over the Arena top 10 and {len(P)} LLMFAO triangles (all but the all-ties ones), "
+        "12 values of α",
+        measured=float(max(np.max(np.abs(q - 1)), np.max(np.abs(q_top - 1)))), expected=0.0, tolerance=1e-12,
+        against="identity",
     )

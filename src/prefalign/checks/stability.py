@@ -9,6 +9,7 @@ import pandas as pd
 from scipy.special import expit, logsumexp
 
 from prefalign import dynamics, preferences, simplex, validation
+from prefalign.dynamics.linearisation import covariance
 from prefalign.checks import CheckResult, log_uniform, register
 
 CHAPTER = "stability"
@@ -17,19 +18,29 @@ SST_SCORES = (2.0, 1.0, 0.5, 0.0)
 """Bradley–Terry scores of the chapter's strictly strongly transitive example (response 1 on top)."""
 
 
+CONTRACTION_Q_MAX = 0.95
+"""Random contraction problems draw α below it and the contraction constant q between α and it."""
+KAPPAS = (0.5, 2.0, 8.0, 32.0)
+"""Values of κ in the κ-invariance check."""
+KAPPA_ALPHAS = (0.0, 0.5, 0.9, 0.99)
+"""Values of α (with β = κ(1 − α)) in the κ-invariance check."""
+COLLAPSE_GAMMA = (0.1, 1000.0)
+"""Range of γ = β/(1 − α) (41 log-spaced values) in the collapse check."""
+
+
 def chapter_matrix() -> np.ndarray:
     """The chapter's strictly SST example: Bradley–Terry with scores :data:`SST_SCORES`."""
     return preferences.bradley_terry(SST_SCORES)
 
 
 def contraction_batch(K: int, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """``n`` random problems inside the contraction region: general P, α ~ U[0, 0.95),
-    q ~ U(α, 0.95], λ ~ U(0.05, 1], β chosen so that ``α + (βλ/2)‖A‖₂ = q``; Dirichlet(1)
+    """``n`` random problems inside the contraction region: general P, α ~ U[0, CONTRACTION_Q_MAX),
+    q ~ U(α, CONTRACTION_Q_MAX], λ ~ U(0.05, 1], β chosen so that ``α + (βλ/2)‖A‖₂ = q``; Dirichlet(1)
     reference and offline sampler, Dirichlet(0.2) start (often near the boundary)."""
     rng = validation.generator(rng)
     P = np.stack([preferences.random_preference_matrix(K, rng) for _ in range(n)])
-    alpha = rng.uniform(0.0, 0.95, n)
-    q = rng.uniform(alpha, 0.95)
+    alpha = rng.uniform(0.0, CONTRACTION_Q_MAX, n)
+    q = rng.uniform(alpha, CONTRACTION_Q_MAX)
     lam = rng.uniform(0.05, 1.0, n)
     norm = np.linalg.norm(preferences.skew(P), 2, axis=(-2, -1))
     beta = 2.0 * (q - alpha) / (lam * norm)
@@ -42,25 +53,59 @@ def _args(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: d[k] for k in ("alpha", "beta", "lam", "ref", "pi0")}
 
 
+def edge_policies(K: int, n: int, rng: np.random.Generator, eps: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` log-policies at ``½(e_i + e_j)`` (mass ``eps`` spread over the others), where ``‖C(π)‖₂ = ½`` is
+    attained, and the unit directions ``e_i − e_j`` (normalised, centred) along which it is attained."""
+    i = rng.integers(0, K, n)
+    j = (i + rng.integers(1, K, n)) % K
+    pi = np.full((n, K), eps / max(K - 2, 1))
+    pi[np.arange(n), i] = pi[np.arange(n), j] = 0.5 * (1.0 - eps) if K > 2 else 0.5
+    v = np.zeros((n, K))
+    v[np.arange(n), i], v[np.arange(n), j] = 1.0, -1.0
+    return np.log(pi / pi.sum(axis=-1, keepdims=True)), v / np.sqrt(2.0)
+
+
 @register(CHAPTER)
 def covariance_norm(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
-    """``‖diag(π) − ππᵀ‖₂ <= ½`` on random policies (many near the boundary), K = 2..10."""
+    """``max ‖diag(π) − ππᵀ‖₂ = ½`` (the package's ``C(π)``): never above ½ on random policies (many near the
+    boundary), and attained at the points ``½(e_i + e_j)``, K = 2..10 (two-sided: a wrong constant fails)."""
     rng = np.random.default_rng([seed, 1])
     per_K = 500 if fast else 5000
     worst = 0.0
     for K in range(2, 11):
-        pi = rng.dirichlet(np.full(K, 0.3), size=per_K)
-        C = pi[:, :, None] * np.eye(K) - pi[:, :, None] * pi[:, None, :]
-        worst = max(worst, float(np.linalg.eigvalsh(C).max()))
+        pi = np.concatenate([rng.dirichlet(np.full(K, 0.3), size=per_K), np.exp(edge_policies(K, 10, rng, eps=0.0 if K == 2 else 1e-300)[0])])
+        worst = max(worst, float(np.linalg.eigvalsh(covariance(pi)).max()))
     return CheckResult(
-        CHAPTER, "lem-stab-covariance", f"max ‖C(π)‖₂ over {9 * per_K} random π (Dirichlet(0.3)), K = 2..10",
-        measured=worst, expected=0.5, tolerance=1e-15, relation="at_most",
+        CHAPTER, "lem-stab-covariance",
+        f"max ‖C(π)‖₂ over {9 * per_K} random π (Dirichlet(0.3)) and the points ½(e_i + e_j), K = 2..10",
+        measured=worst, expected=0.5, tolerance=1e-15, against="hand value",
     )
+
+
+def _lipschitz_ratios(d: dict[str, np.ndarray], y1: np.ndarray, y2: np.ndarray) -> np.ndarray:
+    """``‖F(y1) − F(y2)‖ / (q‖y1 − y2‖)`` for the problems ``d`` (logits modulo constants)."""
+    before = dynamics.logit_distance(y1, y2)
+    after = dynamics.logit_distance(dynamics.mrs_ipo_step(y1, d["P"], **_args(d)), dynamics.mrs_ipo_step(y2, d["P"], **_args(d)))
+    return after / (dynamics.contraction_bound(d["P"], d["alpha"], d["beta"], d["lam"]) * before)
+
+
+def worst_case_batch(n: int, rng: np.random.Generator, h: float = 1e-4) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Where the contraction bound is attained: ``P_a`` (a ~ U[0.05, 0.5]), α = 0, λ = 1, βλ‖A‖₂/2 = q ~ U(0.05, 1),
+    uniform π_ref and π_0, the pair ``y``, ``y + h(e_i − e_j)/√2`` with ``π(y) = ½(e_i + e_j)`` (up to 1e-9).
+    There ``‖C(π)(e_i − e_j)‖ = ½‖e_i − e_j‖`` and ``A(e_i − e_j)`` attains ``‖A‖₂``, so the ratio tends to 1."""
+    a = rng.uniform(0.05, 0.5, n)
+    q = rng.uniform(0.05, 1.0, n)
+    P = np.stack([preferences.cyclic(x) for x in a])
+    d = {"P": P, "alpha": np.zeros(n), "beta": 2.0 * q / (np.sqrt(3.0) * a), "lam": np.ones(n), "q": q,
+         "ref": np.full((n, 3), 1 / 3), "pi0": np.full((n, 3), 1 / 3)}
+    y, v = edge_policies(3, n, rng)
+    return d, y, simplex.log_normalize(y + h * v)
 
 
 @register(CHAPTER)
 def contraction_lipschitz(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
-    """‖F(y) − F(y')‖ / ‖y − y'‖ on logits modulo constants never exceeds the contraction bound q."""
+    """‖F(y) − F(y')‖ / ‖y − y'‖ on logits modulo constants never exceeds the contraction bound q: random
+    problems and pairs, K = 2..8, plus the worst case (:func:`worst_case_batch`), where the ratio is ≈ 1."""
     rng = np.random.default_rng([seed, 2])
     per_K = 100 if fast else 1000
     worst = 0.0
@@ -69,14 +114,33 @@ def contraction_lipschitz(seed: int = DEFAULT_SEED, fast: bool = False) -> Check
         y1, y2 = rng.normal(0.0, 5.0, (2, per_K, K))
         y1 -= np.log(np.exp(y1).sum(axis=-1, keepdims=True))
         y2 -= np.log(np.exp(y2).sum(axis=-1, keepdims=True))
-        before = dynamics.logit_distance(y1, y2)
-        after = dynamics.logit_distance(dynamics.mrs_ipo_step(y1, d["P"], **_args(d)), dynamics.mrs_ipo_step(y2, d["P"], **_args(d)))
-        bound = dynamics.contraction_bound(d["P"], d["alpha"], d["beta"], d["lam"])
-        worst = max(worst, float(np.max(after / (bound * before))))
+        worst = max(worst, float(np.max(_lipschitz_ratios(d, y1, y2))))
+    worst = max(worst, float(np.max(_lipschitz_ratios(*worst_case_batch(per_K, rng)))))
     return CheckResult(
         CHAPTER, "thm-stab-contraction",
-        f"max ‖F(y) − F(y')‖ / (q‖y − y'‖) over {7 * per_K} random problems and pairs, K = 2..8",
-        measured=worst, expected=1.0, tolerance=1e-12, relation="at_most",
+        f"max ‖F(y) − F(y')‖ / (q‖y − y'‖) over {7 * per_K} random problems and pairs, K = 2..8, and {per_K} "
+        "worst-case pairs on P_a near ½(e_i + e_j) (tolerance: rounding of distances between logits 1e-4 apart)",
+        measured=worst, expected=1.0, tolerance=1e-9, relation="at_most", against="theorem's bound",
+    )
+
+
+CONTRACTION_TIGHTNESS = 1e-3
+"""The worst-case pairs must reach a ratio of at least 1 − this (the bound is attained in the limit)."""
+
+
+@register(CHAPTER)
+def contraction_bound_attained(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """The contraction constant ``q = α + βλ‖A‖₂/2`` cannot be lowered: on the worst-case pairs of
+    :func:`worst_case_batch` the ratio ``‖F(y) − F(y')‖ / (q‖y − y'‖)`` reaches 1 (a constant such as
+    ``‖C‖₂ ≤ ¼`` would give 2 here, and fail :func:`contraction_lipschitz`)."""
+    rng = np.random.default_rng([seed, 21])
+    n = 100 if fast else 1000
+    ratios = _lipschitz_ratios(*worst_case_batch(n, rng))
+    return CheckResult(
+        CHAPTER, "thm-stab-contraction",
+        f"min over {n} worst-case pairs on P_a (α = 0, π = ½(e_i + e_j), y − y' ∥ e_i − e_j) of ‖F(y) − F(y')‖ / (q‖y − y'‖)",
+        measured=float(ratios.min()), expected=1.0, tolerance=CONTRACTION_TIGHTNESS, relation="at_least",
+        against="hand value", details={"max": float(ratios.max())},
     )
 
 
@@ -97,7 +161,7 @@ def contraction_convergence(seed: int = DEFAULT_SEED, fast: bool = False, rounds
     return CheckResult(
         CHAPTER, "thm-stab-contraction",
         f"max d_t / (q^t d_0), t = 1..{rounds}, over {7 * per_K} random problems (d: distance to the Newton fixed point)",
-        measured=worst, expected=1.0, tolerance=1e-9, relation="at_most", details={"final_distance": final},
+        measured=worst, expected=1.0, tolerance=1e-9, relation="at_most", details={"final_distance": final}, against="theorem's bound",
     )
 
 
@@ -118,7 +182,7 @@ def contraction_region_on_cycle(seed: int = DEFAULT_SEED, fast: bool = False, a:
     return CheckResult(
         CHAPTER, "thm-stab-contraction",
         f"area(contraction region) / area(local stability region) on P_a, a = {a:g}, {n}×{n} grid",
-        measured=ratio, expected=4.0 / (3.0 * np.pi), tolerance=4.0 / n,
+        measured=ratio, expected=4.0 / (3.0 * np.pi), tolerance=4.0 / n, against="hand value",
     )
 
 
@@ -129,8 +193,8 @@ def kappa_invariance(seed: int = DEFAULT_SEED, fast: bool = False, steps: int = 
     count = 2 if fast else 8
     P = np.stack([chapter_matrix()] + [preferences.random_strongly_transitive(4, rng) for _ in range(count)])
     ref = np.concatenate([simplex.uniform(4)[None], rng.dirichlet(np.ones(4), size=count)])
-    kappas = np.array([0.5, 2.0, 8.0, 32.0])
-    alphas = np.array([0.0, 0.5, 0.9, 0.99])
+    kappas = np.array(KAPPAS)
+    alphas = np.array(KAPPA_ALPHAS)
     kap, alpha = kappas[None, :, None], alphas[None, None, :]
     run = dynamics.simulate(P[:, None, None], alpha=alpha, beta=kap * (1 - alpha), lam=1.0, ref=ref[:, None, None],
                             init=simplex.uniform(4), steps=steps, record="last")
@@ -139,9 +203,9 @@ def kappa_invariance(seed: int = DEFAULT_SEED, fast: bool = False, steps: int = 
     return CheckResult(
         CHAPTER, "cor-stab-kappa",
         f"max distance between {steps}-round limits and the fixed point at κ, over {P.shape[0]} SST matrices, "
-        f"κ ∈ {{0.5, 2, 8, 32}}, α ∈ {{0, 0.5, 0.9, 0.99}}",
+        f"κ ∈ {{{', '.join(f'{k:g}' for k in KAPPAS)}}}, α ∈ {{{', '.join(f'{x:g}' for x in KAPPA_ALPHAS)}}}",
         measured=float(spread.max()), expected=0.0, tolerance=1e-9,
-        details={"last_move": float(run.last_move.max())},
+        details={"last_move": float(run.last_move.max())}, against="simulation vs theorem",
     )
 
 
@@ -151,7 +215,7 @@ def fixed_point_collapse(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     for the solved fixed point, γ = β/(1−α), any λ. Measured: the larger of the two ratios."""
     rng = np.random.default_rng([seed, 6])
     count = 5 if fast else 40
-    gammas = np.geomspace(0.1, 1000.0, 41)
+    gammas = np.geomspace(*COLLAPSE_GAMMA, 41)
     rows = []
     for i in range(count + 1):
         P = chapter_matrix() if i == 0 else preferences.random_strongly_transitive(int(rng.integers(3, 7)), rng)
@@ -168,8 +232,8 @@ def fixed_point_collapse(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckR
     ratio = np.maximum(details["off_top"] / details["bound"], details["entropy"] / details["entropy_bound"])
     return CheckResult(
         CHAPTER, "thm-stab-collapse",
-        f"max of (1 − π*_top)/ε(γ) and H(π*)/(h(ε) + ε log(K−1)) over {count + 1} SST matrices × {len(gammas)} values of γ in [0.1, 1000]",
-        measured=float(ratio.max()), expected=1.0, tolerance=1e-9, relation="at_most", details=details,
+        f"max of (1 − π*_top)/ε(γ) and H(π*)/(h(ε) + ε log(K−1)) over {count + 1} SST matrices × {len(gammas)} values of γ in [{COLLAPSE_GAMMA[0]:g}, {COLLAPSE_GAMMA[1]:g}]",
+        measured=float(ratio.max()), expected=1.0, tolerance=1e-9, relation="at_most", details=details, against="theorem's bound",
     )
 
 
@@ -215,7 +279,7 @@ def hedge_entropy_monotone(seed: int = DEFAULT_SEED, fast: bool = False, hedge_s
     return CheckResult(
         CHAPTER, "thm-stab-hedge",
         f"rounds after t₀ where H does not strictly decrease, plus runs with t₀ above its bound, {len(details)} runs × {steps} rounds",
-        measured=violations + late, expected=0.0, tolerance=0.0, details=details,
+        measured=violations + late, expected=0.0, tolerance=0.0, details=details, against="simulation vs theorem",
     )
 
 
@@ -230,7 +294,7 @@ def hedge_top_convergence(seed: int = DEFAULT_SEED, fast: bool = False, hedge_st
     return CheckResult(
         CHAPTER, "thm-stab-hedge",
         "max over runs and rounds of (1 − π_t,top) / bound at α = 1",
-        measured=worst, expected=1.0, tolerance=1e-9, relation="at_most",
+        measured=worst, expected=1.0, tolerance=1e-9, relation="at_most", against="theorem's bound",
     )
 
 
@@ -238,13 +302,14 @@ def hedge_top_convergence(seed: int = DEFAULT_SEED, fast: bool = False, hedge_st
 def entropy_phase_diagram(seed: int = DEFAULT_SEED, fast: bool = False, grid_n: int = 120, steps: int = 3000,
                           bl_max: float = 12.0) -> CheckResult:
     """Final entropy of simulated runs on an (α, βλ) grid (λ = 1) against the entropy of the solved
-    fixed point at κ = βλ/(1−α), wherever the run has converged. ``seed`` is unused."""
+    fixed point at α = 0 and β = κ = βλ/(1−α) (the corollary's claim), wherever the run has converged. ``seed`` is unused."""
     n, T = (30, 600) if fast else (grid_n, steps)
     P = chapter_matrix()
     alpha = np.linspace(0.0, 0.99, n)
     bl = np.linspace(bl_max / n, bl_max, n)
     run = dynamics.simulate(P, alpha=alpha[:, None], beta=bl[None, :], lam=1.0, steps=T, record="last")
-    star = dynamics.fixed_point(P, alpha=alpha[:, None], beta=bl[None, :], lam=1.0)
+    kappa = bl[None, :] / (1.0 - alpha[:, None])
+    star = dynamics.fixed_point(P, alpha=0.0, beta=kappa, lam=1.0)  # the corollary: the α = 0 fixed point at β = κ
     tolerance = 1e-12
     converged = run.last_move <= tolerance
     gap = np.abs(run.entropy - simplex.entropy_from_log(star))
@@ -252,8 +317,8 @@ def entropy_phase_diagram(seed: int = DEFAULT_SEED, fast: bool = False, grid_n: 
                "steps": T, "fixed_point_entropy": simplex.entropy_from_log(star)}
     return CheckResult(
         CHAPTER, "cor-stab-kappa",
-        f"max |H(π_T) − H(π*(κ))| over the {int(converged.sum())} of {n * n} grid runs that converged ({T} rounds)",
-        measured=float(gap[converged].max()), expected=0.0, tolerance=1e-9, details=details,
+        f"max |H(π_T) − H(π*(α = 0, β = κ))| over the {int(converged.sum())} of {n * n} grid runs that converged ({T} rounds)",
+        measured=float(gap[converged].max()), expected=0.0, tolerance=1e-9, details=details, against="simulation vs theorem",
     )
 
 
@@ -338,6 +403,30 @@ def coexistence_certificate(seed: int = DEFAULT_SEED, fast: bool = False) -> Che
         f"{rho_orbit:.3g}), both by central differences of the round (α = {COEXISTENCE_ALPHA:g}, βλ = {COEXISTENCE_SIGNAL:g})",
         measured=max(rho_star, rho_orbit), expected=COEXISTENCE_RHO_MAX, tolerance=0.0, relation="at_most",
         against="finite differences", details={"rho_star": rho_star, "rho_orbit": rho_orbit, **att},
+    )
+
+
+@register(CHAPTER)
+def coexistence_multipliers_match_finite_differences(seed: int = DEFAULT_SEED, fast: bool = False) -> CheckResult:
+    """``prop-stab-coexistence``: the orbit's multipliers returned by :func:`prefalign.dynamics.periodic_orbit` (the
+    monodromy matrix, a product of Jacobians by formula) against the eigenvalues of the central-difference
+    Jacobian of the COEXISTENCE_PERIOD-fold round at the same point. Measured: the largest |difference| of the
+    sorted moduli. ``seed`` and ``fast`` are unused."""
+    att = coexistence_attractors()
+    P, args = att["P"], _coexistence_args()
+
+    def iterate(lp: np.ndarray) -> np.ndarray:
+        for _ in range(COEXISTENCE_PERIOD):
+            lp = dynamics.mrs_ipo_step(lp, P, **args)
+        return lp
+
+    by_differences = np.sort(np.abs(np.linalg.eigvals(_difference_jacobian(iterate, att["orbit"].log_pi[0]))))
+    by_formula = np.sort(np.abs(att["orbit"].multipliers))
+    return CheckResult(
+        CHAPTER, "prop-stab-coexistence",
+        f"max |moduli of Newton's monodromy multipliers − those of the central-difference Jacobian of G^{COEXISTENCE_PERIOD}|",
+        measured=float(np.max(np.abs(by_formula - by_differences))), expected=0.0, tolerance=1e-6,
+        against="finite differences",
     )
 
 
