@@ -57,7 +57,9 @@ class ChecksTable:
     def __init__(self, results: Iterable[tuple[str, CheckResult]]):
         self.results = list(results)
 
-    def _repr_markdown_(self) -> str:
+    def _repr_markdown_(self) -> tuple[str, dict]:
+        """MyST for the book, and the rows (check, chapter, theorem, against, passed) as metadata for
+        the claims map (:mod:`prefalign.claims`)."""
         rows = []
         for _, r in self.results:
             result = f"{{prf:ref}}`{r.theorem}`" if _label(r.theorem) else escape_markdown(r.theorem)
@@ -70,7 +72,7 @@ class ChecksTable:
                 f"`{name.split('.', 1)[-1]}`", f"`{float(r.measured)!r}`", f"`{float(r.expected)!r}`",
                 f"`{float(r.tolerance)!r}`", escape_markdown(r.relation),
                 escape_markdown(AGAINST.get(r.against, "not stated") if r.against else "not stated")]))
-        return "\n".join([
+        text = "\n".join([
             "```{list-table}", ":header-rows: 1", ":class: prefalign-checks", ":widths: 18 42 18 12 10", "",
             "* - Result\n  - What is compared\n  - Measured vs expected\n  - Against\n  - Verdict",
             *rows, "```", "",
@@ -78,6 +80,9 @@ class ChecksTable:
             ":class: prefalign-checks-precise", "",
             "* - Check\n  - Measured\n  - Expected\n  - Tolerance\n  - Relation\n  - Independent side",
             *precise, "```", "````", ""])
+        rows_data = [{"check": name, "chapter": r.chapter, "theorem": r.theorem, "against": r.against,
+                      "passed": bool(r.passed)} for name, r in self.results]
+        return text, {"prefalign-checks": rows_data}
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{h}</th>" for h in ("Result", "What is compared", "Measured vs expected", "Against", "Verdict"))
