@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: book student checks test clean distclean
+.PHONY: book student checks test format clean distclean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ checks: $(STAMP)
 ## test: the whole test suite (package, pipeline, chapters, the built HTML in headless Chromium)
 test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest
+
+## format: format the chapters' code cells (ruff, at most 88 characters a line) and check the line length
+format: $(STAMP)
+	$(VENV)/bin/ruff format book
+	$(VENV)/bin/ruff check book
 
 ## clean: remove the build (executed chapters, HTML, screenshots); keeps .venv
 clean:
