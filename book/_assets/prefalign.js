@@ -45,7 +45,8 @@
   }
 
   const SCROLLERS = ".bd-article mjx-container[display='true'], .bd-article div.math, .bd-article div.cell_input pre, " +
-    ".bd-article div.highlight pre, .bd-article .cell_output table, .bd-article table.prefalign-provenance, .bd-article .table-wrapper";
+    ".bd-article div.highlight pre, .bd-article .cell_output table, .bd-article table.prefalign-provenance, .bd-article .table-wrapper, " +
+    ".bd-article .pst-scrollable-table-container";
 
   /* Mark every display that is wider than its box, so CSS can show a scroll cue. */
   function markOverflow() {
