@@ -31,7 +31,7 @@ from typing import Any
 import nbformat
 import yaml
 
-from prefalign import claims, provenance
+from prefalign import abstract, claims, provenance
 
 CELL_TIMEOUT = 900
 """Seconds one cell may run before papermill aborts the chapter."""
@@ -253,7 +253,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def write_provenance(layout: Layout) -> list[dict[str, Any]]:
     """Write ``_build/figure-manifest.json`` and the fragments the status and reproducibility pages
-    include (``_generated/status.md``, ``_generated/figures.md``, ``_generated/claims.md``); return the manifest entries.
+    include (``_generated/status.md``, ``_generated/figures.md``, ``_generated/claims.md``, the landing page's ``_generated/abstract.png``); return the manifest entries.
 
     Files are rewritten only when their content changes, so an unchanged build stays incremental.
     """
@@ -265,6 +265,9 @@ def write_provenance(layout: Layout) -> list[dict[str, Any]]:
     _write_if_changed(layout.generated / "status.md", provenance.status_fragment(titles, timings))
     _write_if_changed(layout.generated / "figures.md", provenance.manifest_fragment(entries))
     _write_if_changed(layout.generated / "claims.md", claims.fragment(executed))
+    picture = abstract.png(layout.chapters())
+    if not (layout.generated / "abstract.png").exists() or (layout.generated / "abstract.png").read_bytes() != picture:
+        (layout.generated / "abstract.png").write_bytes(picture)
     return entries
 
 
