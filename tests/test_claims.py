@@ -91,3 +91,19 @@ def test_every_checked_result_of_the_built_book_is_on_the_claims_map(built_book)
     assert len(checked) >= 40
     mapped = {label for c in claims.CLAIMS for label in c.results}
     assert set(checked) - mapped == set()
+
+
+def test_graphical_abstract_connects_chapters_by_their_citations():
+    from prefalign import abstract, build
+
+    chapters = build.Layout(BOOK.parent).chapters()
+    owner, cites = abstract.connections(chapters)
+    assert owner["thm-osc-jacobian"] == "oscillation" and owner["thm-stab-collapse"] == "stability"
+    stability = "\n".join(c.source for c in nbformat.read(BOOK / "stability.ipynb", as_version=4).cells
+                          if c.cell_type == "markdown")
+    n = sum(stability.count(f"{{prf:ref}}`{label}`") for label, stem in owner.items() if stem == "oscillation")
+    assert cites[("oscillation", "stability")] == n >= 2
+    assert all(a != b for a, b in cites)
+    counts = abstract.tally(owner)
+    assert counts["ranking"]["proved"] == sum(
+        c.status == "proved" and any(owner.get(label) == "ranking" for label in c.results) for c in claims.CLAIMS)

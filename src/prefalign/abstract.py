@@ -16,14 +16,13 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nbformat
+import yaml
 from matplotlib.figure import Figure
 
 from prefalign import claims, plotting, provenance
 
 _LABEL = re.compile(r"^:label: ([\w-]+)", re.MULTILINE)
 _REF = re.compile(r"\{prf:ref\}`([\w-]+)`")
-_ROWS = (("one-shot optima", 3), ("iterative dynamics", 3), ("extensions and data", 2))
-"""The parts of the book (one row each) and their number of chapters, in table-of-contents order."""
 MIN_CITATIONS = 2
 """Arrows are drawn for at least this many citations (single citations would clutter the picture)."""
 _SHORT = {"proved": "proved", "proved under hypotheses": "under hypotheses", "observed": "observed",
@@ -55,30 +54,43 @@ def tally(owner: dict[str, str]) -> dict[str, Counter]:
     return counts
 
 
-def figure(chapters: list[Path]) -> Figure:
-    """The graphical abstract for ``chapters`` (notebook paths in table-of-contents order, 8 of them)."""
-    if len(chapters) != sum(n for _, n in _ROWS):
-        raise ValueError(f"chapters must list the {sum(n for _, n in _ROWS)} chapters of the book, got {len(chapters)}")
+def parts(toc: Path, chapters: list[Path]) -> list[tuple[str, list[Path]]]:
+    """The parts of ``_toc.yml`` that hold chapters: ``(caption, chapters of the part)``, in order."""
+    by_name = {f"book/{p.stem}": p for p in chapters}
+    found = []
+    for part in yaml.safe_load(toc.read_text()).get("parts", []):
+        members = [by_name[c["file"]] for c in part.get("chapters", []) if c.get("file") in by_name]
+        if members:
+            found.append((str(part.get("caption", "")), members))
+    return found
+
+
+def figure(rows: list[tuple[str, list[Path]]]) -> Figure:
+    """The graphical abstract: one row of boxes per part (see :func:`parts`)."""
+    chapters = [p for _, members in rows for p in members]
+    if not chapters:
+        raise ValueError("rows must hold at least one chapter")
     owner, cites = connections(chapters)
     counts = tally(owner)
     plotting.set_theme()
-    fig, ax = plotting.subplots(aspect=0.66)
-    ax.set(xlim=(0, 1), ylim=(0.02, 1.0))
+    widest = max(len(members) for _, members in rows)
+    fig, ax = plotting.subplots(aspect=min(1.2, 0.22 * len(rows) + 0.06))
+    ax.set(xlim=(0, 1), ylim=(0, 1))
     ax.axis("off")
-    colors = plotting.response_colors(3)
-    pos, part_of, k = {}, {}, 0
-    for row, (name, n) in enumerate(_ROWS):
-        y = 0.8 - row * 0.33
-        ax.text(0.0, y + 0.16, name, ha="left", va="bottom", color=colors[row], fontweight="bold")
-        for col in range(n):
-            pos[chapters[k].stem], part_of[chapters[k].stem] = (0.17 + col * 0.33, y), row
-            k += 1
+    colors = plotting.response_colors(len(rows))
+    pos, part_of = {}, {}
+    for row, (name, members) in enumerate(rows):
+        y = 1 - (row + 0.6) / len(rows)
+        ax.text(0.0, y + 0.5 / len(rows), name.lower(), ha="left", va="bottom", color=colors[row], fontweight="bold")
+        for col, path in enumerate(members):
+            pos[path.stem], part_of[path.stem] = ((col + 0.5) / widest, y), row
+    wrap = int(78 / widest)
     boxes = {}
     for k, path in enumerate(chapters):
         title = provenance.chapter_title(nbformat.read(path, as_version=4))
         status = ", ".join(f"{n} {_SHORT[s]}" for s, n in sorted(counts.get(path.stem, Counter()).items(),
                                                                 key=lambda sn: claims.STATUSES.index(sn[0])))
-        label = "\n".join(textwrap.wrap(f"{k + 1}. {title}", 26) + textwrap.wrap(status, 28))
+        label = "\n".join(textwrap.wrap(f"{k + 1}. {title}", wrap) + textwrap.wrap(status, wrap + 2))
         boxes[path.stem] = ax.text(*pos[path.stem], label, ha="center", va="center", zorder=2, fontsize="small", linespacing=1.15,
                 bbox=dict(boxstyle="round,pad=0.4", fc="white", ec=colors[part_of[path.stem]], lw=1.6))
     kept = {edge: n for edge, n in cites.items() if n >= MIN_CITATIONS}
@@ -92,9 +104,9 @@ def figure(chapters: list[Path]) -> Figure:
     return fig
 
 
-def png(chapters: list[Path]) -> bytes:
+def png(rows: list[tuple[str, list[Path]]]) -> bytes:
     """The graphical abstract as a 2× PNG (no timestamp: the same chapters give the same bytes)."""
-    fig = figure(chapters)
+    fig = figure(rows)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=2 * plotting.CSS_PX_PER_INCH, metadata={"Software": None})
     plt.close(fig)

@@ -265,7 +265,7 @@ def write_provenance(layout: Layout) -> list[dict[str, Any]]:
     _write_if_changed(layout.generated / "status.md", provenance.status_fragment(titles, timings))
     _write_if_changed(layout.generated / "figures.md", provenance.manifest_fragment(entries))
     _write_if_changed(layout.generated / "claims.md", claims.fragment(executed))
-    picture = abstract.png(layout.chapters())
+    picture = abstract.png(abstract.parts(layout.root / "_toc.yml", layout.chapters()))
     if not (layout.generated / "abstract.png").exists() or (layout.generated / "abstract.png").read_bytes() != picture:
         (layout.generated / "abstract.png").write_bytes(picture)
     return entries
