@@ -81,8 +81,8 @@
       title.textContent = run.title;
       box.append(title);
       panels.append(box);
-      const k = canvas(box, 210, 190);
-      return { run, k, map: ternary(k, 18) };
+      const k = canvas(box, 165, 150);
+      return { run, k, map: ternary(k, 16) };
     });
     const controls = document.createElement("div");
     controls.className = "prefalign-controls";
@@ -141,6 +141,7 @@
     const nx = data.x.length, ny = data.y.length;
     const cw = (grid.w - pad.l - pad.r) / nx, ch = (grid.h - pad.t - pad.b) / ny;
     const sim = canvas(right, 260, 230);
+    right.style.width = "260px";
     const map = ternary(sim, 18);
     const info = document.createElement("div");
     info.className = "prefalign-panel-title";
