@@ -38,8 +38,11 @@ checks: $(STAMP)
 test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest
 
-## format: format the chapters' code cells (ruff, at most 88 characters a line) and check the line length
+## format: format the chapters' code cells (ruff, at most 88 characters a line; long trailing comments
+## moved above their line) and check the line length
 format: $(STAMP)
+	$(VENV)/bin/ruff format book
+	$(PY) -m prefalign.formatting book/*.ipynb
 	$(VENV)/bin/ruff format book
 	$(VENV)/bin/ruff check book
 
