@@ -35,7 +35,8 @@
       img.classList.add("prefalign-zoomable");
       img.title = "Click to zoom";
       img.tabIndex = 0;
-      img.addEventListener("click", () => openZoom(img));
+      /* Sphinx wraps a scaled image in a link to the file: zoom in place instead of leaving the page. */
+      img.addEventListener("click", (e) => { e.preventDefault(); openZoom(img); });
       img.addEventListener("keydown", (e) => { if (e.key === "Enter") openZoom(img); });
     });
     document.addEventListener("keydown", (e) => {
