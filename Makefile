@@ -16,7 +16,7 @@ XELATEX := /usr/bin/xelatex
 TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
 	texlive-pictures latexmk fonts-dejavu fonts-freefont-otf lmodern poppler-utils
 
-.PHONY: book student checks test lab pdf pdf-student tex test-pdf mutation clean distclean
+.PHONY: book student checks test lab pdf pdf-student tex test-pdf mutation format clean distclean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,14 @@ test: $(STAMP) $(CHROMIUM)
 ## the fast unit tests on it, print which catches it and both scores (slow: about a minute per mutant; not part of make test)
 mutation: $(STAMP)
 	$(PY) benchmarks/mutation.py
+
+## format: format the chapters' code cells (ruff, at most 88 characters a line; long trailing comments
+## moved above their line) and check the line length
+format: $(STAMP)
+	$(VENV)/bin/ruff format book
+	$(PY) -m prefalign.formatting book/*.ipynb
+	$(VENV)/bin/ruff format book
+	$(VENV)/bin/ruff check book
 
 ## clean: remove the build (executed chapters, HTML, screenshots); keeps .venv
 clean:

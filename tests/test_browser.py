@@ -3,8 +3,11 @@
 Served from a local HTTP server. On every page, at desktop (1280 px) and phone (390 px) width:
 MathJax rendered (no raw TeX visible, no ``mjx-merror``), every image loaded, every figure image
 with alt text, no request leaving the site, no console error beyond a short allow-list of known
-theme messages, no horizontal overflow on the phone. Every internal link resolves (file and
-anchor). Screenshots go to ``_build/screenshots/``.
+theme messages, no horizontal overflow on the phone. Figures: at 1280 px every figure's smallest
+labels show at 9 px or more (the figure's rendered width against its design width, the 2× PNG's
+half); on the phone every figure zooms on a click to its design size. On the phone no element of
+the text column is wider than its box unless it scrolls and says so (the ``prefalign-scrolls``
+cue). Every internal link resolves (file and anchor). Screenshots go to ``_build/screenshots/``.
 """
 
 from __future__ import annotations
@@ -20,11 +23,39 @@ import pytest
 from bs4 import BeautifulSoup
 
 from conftest import ROOT
+from prefalign.plotting import CSS_PX_PER_INCH, FONT_PT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ALLOWED_CONSOLE_ERRORS = ("Got invalid theme mode",)  # pydata-sphinx-theme, before its theme mode is stored
 WIDTHS = {"desktop": 1280, "phone": 390}
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+SMALLEST_LABEL_PX = FONT_PT * 5 / 6 * CSS_PX_PER_INCH / 72  # "small" text at the design size
+MIN_LABEL_PX = 9.0
+
+FIGURES_JS = """() => [...document.querySelectorAll('.bd-article figure img')].map(i => ({
+  src: i.src.split('/').pop(), shown: i.getBoundingClientRect().width, design: i.naturalWidth / 2,
+  zoomable: i.classList.contains('prefalign-zoomable')}))"""
+
+# Elements of the text column wider than their box: those that scroll must carry the cue; those
+# that do not scroll are cut or spill out of the column.
+OVERFLOW_JS = """() => {
+  const article = document.querySelector('.bd-article');
+  if (!article) return [];
+  const right = article.getBoundingClientRect().right;
+  const out = [];
+  for (const el of article.querySelectorAll('*')) {
+    const style = getComputedStyle(el);
+    if (el.closest('.prefalign-scrolls, mjx-assistive-mml') || style.display === 'none') continue;
+    const scrolls = ['auto', 'scroll'].includes(style.overflowX);
+    const name = el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined ? '.' + el.className.split(' ')[0] : '');
+    if (scrolls && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0)
+      out.push(`${name} scrolls ${el.scrollWidth - el.clientWidth}px without a cue`);
+    else if (!scrolls && !el.closest('[style*=overflow], .table-wrapper, .highlight, div.math, mjx-container')
+             && el.getBoundingClientRect().right > right + 1)
+      out.push(`${name} spills ${Math.round(el.getBoundingClientRect().right - right)}px out of the column`);
+  }
+  return out;
+}"""
 
 VISIBLE_TEXT_JS = """() => {
   const skip = new Set(['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER', 'TEXTAREA']);
@@ -143,13 +174,27 @@ def test_every_page_renders_offline(site, browser):
                 problems.append(f"{rel}: image did not load: {img['src']}")
             if img["fig"] and len(img["alt"].strip()) < 20:
                 problems.append(f"{rel}: figure image without alt text: {img['src']}")
+        for fig in page.evaluate(FIGURES_JS):
+            label = SMALLEST_LABEL_PX * fig["shown"] / fig["design"]
+            if label < MIN_LABEL_PX:
+                problems.append(f"{rel}: {fig['src']} labels show at {label:.1f}px at {WIDTHS['desktop']}px (< {MIN_LABEL_PX})")
+            if not fig["zoomable"]:
+                problems.append(f"{rel}: {fig['src']} does not zoom on a click")
         name = rel.replace("/", "__")[:-5]
         page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
         page.set_viewport_size({"width": WIDTHS["phone"], "height": 900})
-        page.wait_for_timeout(200)
+        page.wait_for_timeout(300)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 1:
             problems.append(f"{rel}: page is {overflow}px wider than a {WIDTHS['phone']}px screen")
+        problems += [f"{rel} at {WIDTHS['phone']}px: {p}" for p in page.evaluate(OVERFLOW_JS)[:10]]
+        if page.locator(".bd-article figure img").count():
+            page.locator(".bd-article figure img").first.click()
+            zoomed = page.evaluate("() => { const i = document.querySelector('.prefalign-zoom img');"
+                                   " return i && i.getBoundingClientRect().width / (i.naturalWidth / 2); }")
+            if not zoomed or zoomed < 0.999:
+                problems.append(f"{rel}: a click on a figure does not show it at its design size on a phone ({zoomed})")
+            page.keyboard.press("Escape")
         page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
         bad_console = [c for c in console if not any(a in c for a in ALLOWED_CONSOLE_ERRORS) and "favicon.ico" not in c]
         if bad_console:

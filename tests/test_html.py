@@ -85,7 +85,7 @@ def test_every_figure_is_in_the_manifest(built_book, pages):
     for name, html in pages.items():
         soup = BeautifulSoup(html, "html.parser")
         for fig in soup.find_all("figure"):
-            if fig.find("img") is None:
+            if fig.find("img") is None or fig.get("id") == "fig-abstract":  # computed by the build itself, no notebook
                 continue
             assert fig.get("id") in labels, f"{name}: figure {fig.get('id')} is missing from the manifest"
             links = fig.select(".figure-provenance a")
@@ -100,3 +100,11 @@ def test_status_page_lists_every_chapter(built_book, pages):
         title = nb.stem
         assert f"{title}.html" in pages["book/status.html"], f"status page misses chapter {title}"
     assert "python" in status and "numpy" in status
+
+
+def test_landing_page_has_the_graphical_abstract_and_the_paper(built_book, pages):
+    soup = BeautifulSoup(pages["book/intro.html"], "html.parser")
+    img = soup.select_one("figure#fig-abstract img")
+    assert img is not None and (built_book / "book" / img["src"]).exists()
+    assert soup.find("a", href="https://arxiv.org/abs/2602.12180") is not None
+    assert soup.find("a", href=re.compile(r"claims\.html")) is not None

@@ -1,7 +1,12 @@
-"""One look for every figure of the book: the seaborn theme, response colours, simplex (ternary) plots.
+"""One look for every figure of the book: the seaborn theme, figures made for the width they are
+shown at, response colours, simplex (ternary) plots.
 
-Figures have opaque white backgrounds (readable in the dark theme too) and fixed sizes, so the
-same code and parameters produce the same PNG bytes.
+Every figure is drawn at its display size: :func:`subplots` makes it :data:`FIGURE_WIDTH_PX` CSS
+pixels wide (the book's text column on a 1,280 px screen), one inch being 96 CSS pixels, so that
+a font of :data:`FONT_PT` points shows at ``FONT_PT * 96 / 72`` pixels in every figure.
+:func:`set_theme` renders figures as PNG at twice that resolution (sharp on high-DPI screens) with
+their display size in the output's metadata. Figures have opaque white backgrounds (readable in
+the dark theme too) and fixed sizes, so the same code and parameters produce the same PNG bytes.
 """
 
 from __future__ import annotations
@@ -15,15 +20,31 @@ from numpy.typing import ArrayLike
 from prefalign import validation
 
 PALETTE = "colorblind"
+CSS_PX_PER_INCH = 96
+FIGURE_WIDTH_PX = 680
+"""Display width of every figure in CSS pixels: the text column of the book at 1,280 px."""
+FIGURE_WIDTH_IN = FIGURE_WIDTH_PX / CSS_PX_PER_INCH
+FONT_PT = 10.0
+"""Font size of labels and titles; tick labels, legends and annotations are ``"small"`` (5/6 of it)."""
 _SQRT3_2 = np.sqrt(3.0) / 2.0
 
 
 def set_theme() -> None:
-    """Apply the book's theme: seaborn whitegrid, colour-blind palette, opaque white backgrounds."""
+    """Apply the book's theme: seaborn whitegrid, colour-blind palette, opaque white backgrounds,
+    fonts of :data:`FONT_PT` points, and inline figures as PNG at 2× their display size."""
     sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
     mpl.rcParams.update({
-        "figure.figsize": (6.4, 4.0),
-        "figure.dpi": 120,
+        "figure.figsize": (FIGURE_WIDTH_IN, 0.62 * FIGURE_WIDTH_IN),
+        "figure.dpi": CSS_PX_PER_INCH,
+        "font.size": FONT_PT,
+        "axes.labelsize": "medium",
+        "xtick.labelsize": "small",
+        "ytick.labelsize": "small",
+        "legend.fontsize": "small",
+        "legend.title_fontsize": "small",
+        "figure.titlesize": "medium",
+        "lines.linewidth": 1.5,
+        "lines.markersize": 5.0,
         "figure.facecolor": "white",
         "axes.facecolor": "white",
         "savefig.facecolor": "white",
@@ -31,6 +52,34 @@ def set_theme() -> None:
         "svg.hashsalt": "prefalign",
         "axes.titlesize": "medium",
     })
+    _retina_inline()
+
+
+def _retina_inline() -> None:
+    """Inline figures (and glued ones) as PNG at twice the figure's dpi, displayed at its size."""
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # no IPython kernel: nothing is displayed inline
+        return
+    set_matplotlib_formats("retina")
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, aspect: float = 0.62, **kwargs):
+    """``plt.subplots`` for a figure shown across the text column: :data:`FIGURE_WIDTH_IN` wide and
+    ``aspect`` times as tall (``aspect`` = height / width of the whole figure, in (0, 2]).
+
+    Every figure of the book is made here, so that fonts show at one size at display size.
+    Other keyword arguments go to ``plt.subplots`` (``sharey``, ``width_ratios``, ...).
+    """
+    import matplotlib.pyplot as plt
+
+    if "figsize" in kwargs:
+        raise ValueError("figsize is set by plotting.subplots from aspect; pass aspect instead")
+    if not 0.0 < float(aspect) <= 2.0:
+        raise ValueError(f"aspect must be in (0, 2] (height / width), got {aspect!r}")
+    validation.count(nrows, "nrows")
+    validation.count(ncols, "ncols")
+    return plt.subplots(nrows, ncols, figsize=(FIGURE_WIDTH_IN, float(aspect) * FIGURE_WIDTH_IN), **kwargs)
 
 
 def response_colors(K: int) -> list[tuple[float, float, float]]:

@@ -9,7 +9,6 @@ compared, the measured and expected values, the tolerance and whether it passed.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import inspect
 import pkgutil
@@ -176,27 +175,13 @@ class Report:
         names = [key.split(".", 1)[1] for key in self._results]
         return pd.DataFrame([r.row() for r in self], index=pd.Index(names, name="check"))
 
-    def show(self) -> "pd.io.formats.style.Styler":
-        """The table for a chapter: theorem, what is compared, against what, measured, expected, tolerance, verdict.
+    def show(self) -> "ChecksTable":
+        """The table for a chapter (see :mod:`prefalign.checks.table`): the result checked (linked),
+        what is compared, measured vs expected, the independent side, the verdict; full precision
+        in a folded section."""
+        from prefalign.checks.table import ChecksTable
 
-        Numbers to 3 significant digits; the tolerance column says how it applies
-        (``±`` for approximate equality, ``≤ … +`` / ``≥ … −`` for one-sided bounds).
-        """
-        rows = []
-        for r in self:
-            tol = {"approx": f"± {r.tolerance:.3g}", "at_most": f"≤ expected + {r.tolerance:.3g}",
-                   "at_least": f"≥ expected − {r.tolerance:.3g}"}[r.relation]
-            rows.append({"theorem": r.theorem, "compared": r.compared, "against": r.against, "measured": float(r.measured),
-                         "expected": float(r.expected), "tolerance": tol,
-                         "result": "✓ pass" if r.passed else "✗ FAIL"})
-        names = ",".join(self._results)
-        return (pd.DataFrame(rows).style.set_uuid("checks-" + hashlib.sha256(names.encode()).hexdigest()[:8])
-                .hide(axis="index")
-                .format("{:.3g}", subset=["measured", "expected"])
-                .set_properties(subset=["theorem"], **{"max-width": "8em", "overflow-wrap": "anywhere"})
-                .set_properties(subset=["compared"], **{"min-width": "12em", "text-align": "left"})
-                .set_properties(subset=["result"], **{"white-space": "nowrap"})
-                .set_table_attributes('class="prefalign-checks"'))
+        return ChecksTable(self._results.items())
 
     def raise_if_failed(self) -> None:
         """Raise ``AssertionError`` listing every failed check (so a chapter with a failing check fails the build)."""
