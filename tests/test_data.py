@@ -471,7 +471,7 @@ def test_the_wheel_ships_every_data_file(tmp_path):
 
     project = tmp_path / "project"  # build from a copy: setuptools writes build/ next to the sources
     shutil.copytree(ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "LICENSE-CONTENT.md"):
         shutil.copy(ROOT / name, project / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
                     "-w", str(tmp_path / "dist"), str(project)], check=True, capture_output=True)

@@ -155,7 +155,9 @@ def test_styler_tables_get_the_same_ids_in_every_build():
     assert html == second.cells[0].outputs[0]["data"]["text/html"]
     assert 'id="T_cell0_out0"' in html and not re.search(r"T_[0-9a-f]{5}\b", html)
     report = checks.Report([("x.check", checks.CheckResult("x", "thm", "what", 1.0, 1.0, 0.1, "approx", against="hand value"))])
-    assert report.show().to_html() == report.show().to_html()
+    assert report.show()._repr_html_() == report.show()._repr_html_()
+    assert report.show()._repr_markdown_() == report.show()._repr_markdown_()
+    assert not re.search(r"T_[0-9a-f]{5}\b", report.show()._repr_html_())
 
 
 def test_kernel_death_names_the_last_cell_started(project):

@@ -55,7 +55,7 @@ class Claim:
 CLAIMS: tuple[Claim, ...] = (
     Claim("The sampler sets IPO's target: the population optimum is $\\pi^\\star \\propto \\pi_{\\mathrm{ref}}\\odot"
           " e^{\\beta P\\mu}$ for every full-support $\\mu$, and the sampled optimum converges to it.", "paper",
-          ("thm-ipo-closed-form", "lem-ipo-sampled-loss", "lem-ipo-gibbs", "cor-ipo-ranking", "prop-ipo-sampled-rate"),
+          ("def-preference-matrix", "thm-ipo-closed-form", "lem-ipo-sampled-loss", "lem-ipo-gibbs", "cor-ipo-ranking", "prop-ipo-sampled-rate"),
           ("fig-setting-sampler-map", "fig-setting-rate"), "proved"),
     Claim("No fixed sampler guarantees Condorcet-top, Smith-top or order preservation: for every $\\mu$ some $P$"
           " breaks each.", "paper", ("thm-ranking-fixed-fails",),
@@ -98,6 +98,21 @@ CLAIMS: tuple[Claim, ...] = (
           " is IPO's with $4\\beta$.", "paper",
           ("lem-dpo-gradient", "thm-dpo-existence", "cor-dpo-two", "thm-dpo-bt", "prop-dpo-spread", "thm-dpo-local",
            "thm-dpo-linear"), ("fig-dpo-invariance", "fig-dpo-linear", "fig-dpo-local"), "proved"),
+    Claim("DPO ranks the responses exactly as IPO does, with logit gaps at least IPO's at $4\\beta$; so fixed"
+          " sampling fails for DPO, the Smith sampler restores Condorcet-top and Smith-top, strong transitivity"
+          " preserves the order, and MRS-DPO's entropy collapses as MRS-IPO's does.", "book",
+          ("thm-dpo-ranking", "cor-dpo-ranking", "cor-dpo-collapse"), (), "proved under hypotheses",
+          "full-support sampler; strict row dominance for the collapse"),
+    Claim("On-policy sampling is a logit (quantal-response) equilibrium of $P - \\tfrac12$: Condorcet-top above an"
+          " explicit $\\beta_0(P)$, a maximal lottery in the limit, which can break Smith-top.", "book",
+          ("lem-sampling-regret", "thm-sampling-condorcet", "thm-sampling-limit", "prop-sampling-trap"),
+          ("fig-sampling-onpolicy",), "proved under hypotheses",
+          "a Condorcet winner (for Condorcet-top); a unique maximal lottery (for the limit)"),
+    Claim("A sampler learned from comparisons alone (no $P$) is Smith-top with probability at least $1 - \\delta$.",
+          "book", ("lem-sampling-anytime", "prop-sampling-fixed"), ("fig-sampling-learning", "fig-sampling-data"),
+          "proved under hypotheses",
+          "uniform pairs with the proposition's per-pair sample size and margins at least $\\Delta$; the adaptive"
+          " rule's sample size is only observed"),
     Claim("MRS-DPO also oscillates and concentrates, with thresholds that differ from IPO's.", "paper",
           ("lem-dpo-round", "cor-dpo-bt-dynamics", "lem-dpo-ordering", "thm-dpo-cycle"),
           ("fig-dpo-phase", "fig-dpo-slices", "fig-dpo-trajectories", "fig-dpo-entropy"), "proved under hypotheses",

@@ -24,9 +24,11 @@ _DECIMALS = 4
 
 def _xy(pi: ArrayLike, name: str) -> list[list[float]]:
     """Ternary coordinates of a trajectory ``(T, 3)``, rounded, as nested lists."""
-    p = np.asarray(pi, dtype=float)
-    if p.ndim != 2 or p.shape[1] != 3:
-        raise ValueError(f"{name} must be one trajectory of shape (T, 3), got shape {p.shape}")
+    p = validation.finite_array(pi, name)
+    if p.ndim != 2 or p.shape[1] != 3 or p.shape[0] == 0:
+        raise ValueError(f"{name} must be one trajectory of shape (T, 3), T >= 1, got shape {p.shape}")
+    if np.any(p < 0) or not np.allclose(p.sum(axis=1), 1.0, rtol=0.0, atol=1e-9):
+        raise ValueError(f"{name} must hold probability vectors (non-negative rows summing to 1)")
     return np.round(plotting.simplex_xy(p), _DECIMALS).tolist()
 
 
@@ -51,17 +53,18 @@ def simplex_player(runs: Mapping[str, ArrayLike], *, vertex_labels: Sequence[str
     ``runs`` maps a title (e.g. ``"spiral in: α = 0.2, βλ = 2"``) to a trajectory of shape
     ``(T, 3)``, rounds in order; all runs have the same ``T``.
     """
-    if not runs:
-        raise ValueError("runs must contain at least one trajectory")
+    if not isinstance(runs, Mapping) or not runs or not all(isinstance(t, str) for t in runs):
+        raise ValueError(f"runs must be a mapping from titles (str) to trajectories, with at least one, got {runs!r:.60}")
     xy = {title: _xy(pi, f"runs[{title!r}]") for title, pi in runs.items()}
     lengths = {len(v) for v in xy.values()}
     if len(lengths) != 1:
         raise ValueError(f"every run must have the same number of rounds, got lengths {sorted(lengths)}")
-    if len(vertex_labels) != 3:
+    if isinstance(vertex_labels, str) or not isinstance(vertex_labels, Sequence) or len(vertex_labels) != 3 \
+            or not all(isinstance(v, str) for v in vertex_labels):
         raise ValueError(f"vertex_labels must name the 3 vertices, got {list(vertex_labels)}")
     palette = colors if colors is not None else plotting.response_colors(len(xy))
-    if len(palette) < len(xy):
-        raise ValueError(f"colors must give one colour per run ({len(xy)}), got {len(palette)}")
+    if isinstance(palette, str) or not isinstance(palette, Sequence) or len(palette) < len(xy):
+        raise ValueError(f"colors must be a sequence giving one colour per run ({len(xy)}), got {palette!r}")
     data = {"vertices": list(vertex_labels), "rounds": lengths.pop() - 1,
             "runs": [{"title": t, "color": to_hex(c), "xy": v} for (t, v), c in zip(xy.items(), palette)]}
     return InteractiveFigure("simplex-player", data, "Animated trajectories (open the book's web page to play them): "

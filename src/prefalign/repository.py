@@ -51,7 +51,7 @@ def validate_url(value: str) -> str:
 
 def install_source(repo: str) -> str:
     """The first code cell of every chapter: install the package from ``repo`` when it is missing."""
-    return ("# Opened outside the repository (Colab, a downloaded notebook)? Install the package first.\n"
+    return ("# Opened outside the repository (Colab, a download)? Install the package first.\n"
             "try:\n"
             "    import prefalign\n"
             "except ModuleNotFoundError:\n"
