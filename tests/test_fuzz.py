@@ -255,15 +255,7 @@ def _valid_base(func: Callable) -> tuple[dict[str, Any] | None, Any]:
 
 FUNCTIONS = public_functions()
 
-KNOWN_GAPS = {
-    "prefalign.trained.losses.gradient": "response-first kernel of the trained engine, called every round unvalidated",
-    "prefalign.trained.losses.hessian": "response-first kernel of the trained engine, called every round unvalidated",
-    "prefalign.trained.losses.ipo_parts": "response-first kernel of the trained engine, called every round unvalidated",
-    "prefalign.trained.losses.matvec": "response-first kernel of the trained engine, called every round unvalidated",
-    "prefalign.trained.pairs.draw": "response-first kernel of the trained engine, called every round unvalidated",
-    "prefalign.trained.pairs.weights": "response-first kernel of the trained engine, called every round unvalidated",
-    "prefalign.trained.tabular.log_normalise": "response-first kernel of the trained engine, called every round unvalidated",
-}
+KNOWN_GAPS: dict[str, str] = {}
 """Functions that still fail the fuzz, each with what fails: the test is an expected failure for them
 (strict, so fixing one makes the test fail until its entry is removed). To be emptied."""
 

@@ -110,6 +110,6 @@ def test_the_jacobian_check_catches_m_plus_j(monkeypatch):
 def test_the_unbiasedness_check_catches_labels_from_the_transpose(monkeypatch):
     from prefalign.trained import pairs
 
-    original = pairs.draw
-    monkeypatch.setattr(pairs, "draw", lambda W, n, rng: original(W.swapaxes(0, 1), n, rng))
+    original = pairs._draw
+    monkeypatch.setattr(pairs, "_draw", lambda W, n, rng: original(W.swapaxes(0, 1), n, rng))
     assert not trained_checks.sgd_round_unbiased(fast=True).passed

@@ -44,7 +44,7 @@ def check_loss(loss: str) -> Loss:
 # --------------------------------------------------------------------------- response-first kernels
 
 
-def ipo_parts(W: np.ndarray, beta: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ipo_parts(W: np.ndarray, beta: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(S, S1, β(W - Wᵀ)1)`` for response-first ``W`` (K, K, n), with ``S = W + Wᵀ``.
 
     IPO's gradient is ``2(S1 ⊙ x - Sx) - β(W - Wᵀ)1``, from ``f'(d) = 2d - β``:
@@ -55,7 +55,7 @@ def ipo_parts(W: np.ndarray, beta: np.ndarray | float) -> tuple[np.ndarray, np.n
     return S, S.sum(axis=1), beta * (W - Wt).sum(axis=1)
 
 
-def matvec(S: np.ndarray, x: np.ndarray) -> np.ndarray:
+def _matvec(S: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``(Sx)_k = Σ_l S_kl x_l`` for response-first ``S`` (K, K, n) and ``x`` (K, n)."""
     out = S[:, 0] * x[0]
     for j in range(1, x.shape[0]):
@@ -63,16 +63,16 @@ def matvec(S: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def gradient(x: np.ndarray, W: np.ndarray, beta: np.ndarray | float, loss: Loss) -> np.ndarray:
+def _gradient(x: np.ndarray, W: np.ndarray, beta: np.ndarray | float, loss: Loss) -> np.ndarray:
     """``∇ℓ`` for response-first ``x`` (K, n) and ``W`` (K, K, n); ``beta`` a float or ``(n,)``."""
     if loss == "ipo":
-        S, degree, offset = ipo_parts(W, beta)
-        return 2.0 * (degree * x - matvec(S, x)) - offset
+        S, degree, offset = _ipo_parts(W, beta)
+        return 2.0 * (degree * x - _matvec(S, x)) - offset
     G = W * (-expit((x[None, :] - x[:, None]) / beta) / beta)  # W_kl f'(d_kl), f' = -σ(-d/β)/β
     return G.sum(axis=1) - G.sum(axis=0)
 
 
-def hessian(x: np.ndarray, W: np.ndarray, beta: np.ndarray | float, loss: Loss) -> np.ndarray:
+def _hessian(x: np.ndarray, W: np.ndarray, beta: np.ndarray | float, loss: Loss) -> np.ndarray:
     """``∇²ℓ = diag(V1) - V`` for response-first ``x`` (K, n) and ``W`` (K, K, n); shape ``(K, K, n)``."""
     if loss == "ipo":
         second = 2.0
@@ -121,7 +121,7 @@ def pair_loss(x: ArrayLike, weights: ArrayLike, beta: ArrayLike, loss: Loss = "i
 def pair_gradient(x: ArrayLike, weights: ArrayLike, beta: ArrayLike, loss: Loss = "ipo") -> np.ndarray:
     """``∇ℓ(x) = Σ_{w,l} W[w, l] f'(x_w - x_l)(e_w - e_l)``, shape ``(..., K)``; orthogonal to ``1``."""
     xf, W, b, shape = _inputs(x, weights, beta, loss)
-    return gradient(xf, W, b, loss).T.reshape(shape + (xf.shape[0],))
+    return _gradient(xf, W, b, loss).T.reshape(shape + (xf.shape[0],))
 
 
 def pair_hessian(x: ArrayLike, weights: ArrayLike, beta: ArrayLike, loss: Loss = "ipo") -> np.ndarray:
@@ -131,4 +131,4 @@ def pair_hessian(x: ArrayLike, weights: ArrayLike, beta: ArrayLike, loss: Loss =
     """
     xf, W, b, shape = _inputs(x, weights, beta, loss)
     K = xf.shape[0]
-    return np.moveaxis(hessian(xf, W, b, loss), -1, 0).reshape(shape + (K, K))
+    return np.moveaxis(_hessian(xf, W, b, loss), -1, 0).reshape(shape + (K, K))

@@ -31,7 +31,7 @@ def expected_weights(P: ArrayLike, mu: ArrayLike) -> np.ndarray:
     return 2.0 * m[..., :, None] * m[..., None, :] * Q
 
 
-def weights(P: np.ndarray, mu: np.ndarray) -> np.ndarray:
+def _weights(P: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """:func:`expected_weights` response-first, for validated inputs: ``P`` (K, K, n), ``mu`` (K, n) → (K, K, n)."""
     return 2.0 * mu[:, None] * mu[None, :] * P
 
@@ -52,7 +52,7 @@ def sample_weights(weights: ArrayLike, n: int, rng: np.random.Generator) -> np.n
     return _multinomial(flat, n, rng).reshape(W.shape)
 
 
-def draw(W: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+def _draw(W: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """:func:`sample_weights` response-first, for validated shares ``W`` (K, K, m): one draw per column."""
     K = W.shape[0]
     return _multinomial(W.reshape(K * K, -1).T, n, rng).T.reshape(W.shape)

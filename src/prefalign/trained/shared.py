@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 
 from prefalign import dynamics, preferences, simplex, validation
 from prefalign.trained import losses, pairs as pair_data
-from prefalign.trained.tabular import _check_sampling, _record_times, log_normalise, max_lr
+from prefalign.trained.tabular import _check_sampling, _record_times, _log_normalise, max_lr
 
 
 @dataclass(frozen=True)
@@ -134,16 +134,16 @@ def simulate_shared(P: ArrayLike, features: ArrayLike, *, alpha: ArrayLike, beta
         return np.einsum("xkd,dn->kxn", Phi, w)
 
     def round_(w: np.ndarray) -> np.ndarray:
-        log_pi = log_normalise(logits(w))
+        log_pi = _log_normalise(logits(w))
         mu = lam_r * np.exp(log_pi) + (1.0 - lam_r) * pi0_rf
         log_reference = alpha_r * log_pi + anchor
-        W = pair_data.weights(P_rf, mu)
+        W = pair_data._weights(P_rf, mu)
         if n_pairs is not None:
-            W = pair_data.draw(W, n_pairs, rng)
+            W = pair_data._draw(W, n_pairs, rng)
         w = w.copy()
         for _ in range(k):
-            Wj = W if m is None else pair_data.draw(W, m, rng)
-            g = losses.gradient(logits(w) - log_reference, Wj, beta_r, loss)  # (K, X, n)
+            Wj = W if m is None else pair_data._draw(W, m, rng)
+            g = losses._gradient(logits(w) - log_reference, Wj, beta_r, loss)  # (K, X, n)
             w -= lr_r * np.einsum("xkd,kxn->dn", weight, g)
         return w
 
@@ -161,7 +161,7 @@ def simulate_shared(P: ArrayLike, features: ArrayLike, *, alpha: ArrayLike, beta
             w = round_(w)
             if not np.all(np.isfinite(w)):
                 raise RuntimeError(f"shared round {t}: the parameters are no longer finite")
-        log_pi = log_normalise(logits(w))
+        log_pi = _log_normalise(logits(w))
         if t == times[r]:
             out[:, r] = log_pi.transpose(2, 1, 0)
             r += 1
@@ -171,7 +171,7 @@ def simulate_shared(P: ArrayLike, features: ArrayLike, *, alpha: ArrayLike, beta
             mean += delta / (t - burn + 1)
             m2 += delta * (pi - mean)
     final = out[:, -1]
-    before = log_normalise(logits(previous)).transpose(2, 1, 0)
+    before = _log_normalise(logits(previous)).transpose(2, 1, 0)
     return SharedTrajectory(
         log_pi=out.reshape(shape + (len(times), X, K)), t=times,
         cycle_strength=(m2.mean(axis=0) / (R - burn + 1)).T.reshape(shape + (X,)),

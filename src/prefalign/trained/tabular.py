@@ -131,7 +131,7 @@ def _check_sampling(pairs: int | None, batch: int | None,
     return n, m, (validation.generator(rng) if sampled else None)
 
 
-def log_normalise(theta: np.ndarray) -> np.ndarray:
+def _log_normalise(theta: np.ndarray) -> np.ndarray:
     """``θ - logsumexp(θ)`` along axis 0 (response-first logits ``(K, n)``)."""
     z = theta - theta.max(axis=0)
     return z - np.log(np.exp(z).sum(axis=0))
@@ -140,22 +140,22 @@ def log_normalise(theta: np.ndarray) -> np.ndarray:
 def _round(b: _Batch, theta: np.ndarray, grad_steps: int, n: int | None, m: int | None, loss: losses.Loss,
            rng: np.random.Generator | None) -> np.ndarray:
     """One trained round for the whole batch: logits ``θ_t`` (K, n) → ``θ_{t+1}`` (K, n), max entry 0."""
-    log_pi = log_normalise(theta)
+    log_pi = _log_normalise(theta)
     mu = b.lam * np.exp(log_pi) + (1.0 - b.lam) * b.pi0
     log_reference = b.alpha * log_pi + b.anchor
-    W = pair_data.weights(b.P, mu)
+    W = pair_data._weights(b.P, mu)
     if n is not None:
-        W = pair_data.draw(W, n, rng)
+        W = pair_data._draw(W, n, rng)
     x = log_pi.copy()
     if loss == "ipo" and m is None:  # the gradient is affine in x with the same coefficients at every step
-        S, degree, offset = losses.ipo_parts(W, b.beta)
-        offset = offset + 2.0 * (degree * log_reference - losses.matvec(S, log_reference))
+        S, degree, offset = losses._ipo_parts(W, b.beta)
+        offset = offset + 2.0 * (degree * log_reference - losses._matvec(S, log_reference))
         for _ in range(grad_steps):
-            x -= b.lr * (2.0 * (degree * x - losses.matvec(S, x)) - offset)
+            x -= b.lr * (2.0 * (degree * x - losses._matvec(S, x)) - offset)
     else:
         for _ in range(grad_steps):
-            Wj = W if m is None else pair_data.draw(W, m, rng)
-            x -= b.lr * losses.gradient(x - log_reference, Wj, b.beta, loss)
+            Wj = W if m is None else pair_data._draw(W, m, rng)
+            x -= b.lr * losses._gradient(x - log_reference, Wj, b.beta, loss)
     return x - x.max(axis=0)
 
 
@@ -173,7 +173,7 @@ def trained_round(log_pi: ArrayLike, P: ArrayLike, *, alpha: ArrayLike, beta: Ar
     k = validation.count(grad_steps, "grad_steps")
     b = _validate(P, alpha, beta, lam, lr, ref, pi0, lp, loss, n is not None or m is not None)
     theta = _round(b, b.log_init, k, n, m, loss, rng)
-    return log_normalise(theta).T.reshape(b.shape + (theta.shape[0],))
+    return _log_normalise(theta).T.reshape(b.shape + (theta.shape[0],))
 
 
 def simulate_trained(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: ArrayLike, lr: ArrayLike, grad_steps: int,
@@ -224,7 +224,7 @@ def simulate_trained(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: Ar
             theta = _round(b, theta, k, n, m, loss, rng)
             if not np.all(np.isfinite(theta)):
                 raise RuntimeError(f"trained round {t}: the logits are no longer finite")
-        log_pi = log_normalise(theta)
+        log_pi = _log_normalise(theta)
         if t == times[r]:
             out[:, r, :] = log_pi.T
             r += 1
@@ -235,7 +235,7 @@ def simulate_trained(P: ArrayLike, *, alpha: ArrayLike, beta: ArrayLike, lam: Ar
             m2 += d * (pi - mean)
     return dynamics.Trajectory(out.reshape(b.shape + (len(times), K)), times,
                                (m2.mean(axis=0) / (R - burn + 1)).reshape(b.shape),
-                               log_normalise(previous).T.reshape(b.shape + (K,)), burn)
+                               _log_normalise(previous).T.reshape(b.shape + (K,)), burn)
 
 
 def _record_times(rounds: int, record: str | int) -> np.ndarray:
