@@ -21,6 +21,23 @@ def test_fixed_count_by_hand():
     assert dueling.fixed_count_sufficient(P, 0.05) == pytest.approx(np.log(2 * 2 / 0.05) / (2 * 0.01), rel=1e-12)
 
 
+def test_smith_margin_by_hand():
+    # Condorcet winner 0 (S = {0}) with margins .2, .3, .25; the pair (1, 2) lies outside S and has the
+    # smallest margin of all, .05, which Delta must ignore: Delta = .2
+    P = np.full((4, 4), 0.5)
+    for (i, j), p in {(0, 1): 0.7, (0, 2): 0.8, (0, 3): 0.75, (1, 2): 0.55, (1, 3): 0.9, (2, 3): 0.6}.items():
+        P[i, j], P[j, i] = p, 1 - p
+    assert dueling.smith_margin(P) == pytest.approx(0.2, abs=1e-12)
+    # a 3-cycle {0, 1, 2} (margins .2, .3, .25) over response 3, which loses to it by .45, .45, .05:
+    # every pair touches S, Delta = .05
+    C = np.full((4, 4), 0.5)
+    for (i, j), p in {(0, 1): 0.7, (1, 2): 0.8, (2, 0): 0.75, (0, 3): 0.95, (1, 3): 0.95, (2, 3): 0.55}.items():
+        C[i, j], C[j, i] = p, 1 - p
+    assert dueling.smith_margin(C) == pytest.approx(0.05, abs=1e-12)
+    with pytest.raises(ValueError, match="P"):
+        dueling.smith_margin(np.stack([P, P]))
+
+
 def test_estimate_defaults_to_a_half():
     W = np.array([[0, 3, 0], [1, 0, 0], [0, 0, 0]])
     P_hat = dueling.estimate(W, W + W.T)

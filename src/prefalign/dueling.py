@@ -63,11 +63,25 @@ def fixed_count_sufficient(P: ArrayLike, delta: float) -> float:
     d = validation.scalar(delta, "delta")
     if not 0.0 < d < 1.0:
         raise ValueError(f"delta must lie in (0, 1), got {d:g}")
-    touching = _touching(Q.shape[0], social_choice.smith_set(Q))
-    margin = float(np.min(np.abs(Q[touching] - 0.5)))
+    margin, pairs = _smith_margin(Q)
     if margin == 0.0:
         return float("inf")
-    return np.log(2.0 * touching[0].size / d) / (2.0 * margin**2)
+    return np.log(2.0 * pairs / d) / (2.0 * margin**2)
+
+
+def smith_margin(P: ArrayLike) -> float:
+    """``Δ = min |P[i, j] − ½|`` over the pairs ``i < j`` touching the Smith set (at least one member):
+    the margin that sets :func:`fixed_count_sufficient`. ``P`` one ``K x K`` matrix."""
+    Q = preferences.validate(P)
+    if Q.ndim != 2:
+        raise ValueError(f"P must be a single K x K matrix here, got shape {Q.shape}")
+    return _smith_margin(Q)[0]
+
+
+def _smith_margin(Q: np.ndarray) -> tuple[float, int]:
+    """:func:`smith_margin` of a validated matrix, and the number ``M`` of pairs touching the Smith set."""
+    touching = _touching(Q.shape[0], social_choice.smith_set(Q))
+    return float(np.min(np.abs(Q[touching] - 0.5))), int(touching[0].size)
 
 
 def _touching(K: int, members: list[int]) -> tuple[np.ndarray, np.ndarray]:
