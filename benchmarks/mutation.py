@@ -31,7 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = ROOT / "benchmarks" / "mutants.toml"
-SLOW_TESTS = ("test_chapter_", "test_browser", "test_html", "test_pipeline", "test_editions", "test_cli")
+SLOW_TESTS = ("test_chapter_", "test_browser", "test_html", "test_pipeline", "test_editions", "test_cli", "test_claims",
+              "test_links", "test_outside_build")
 """Test files left out of the fast unit tests (they build or execute the book)."""
 NOT_UNIT_TESTS = ("test_mutants.py", "test_typed_numbers.py", "test_checks.py", "test_check_power.py")
 """Left out too: tests of the harness and the prose (they would "catch" every mutant for the wrong reason) and tests
