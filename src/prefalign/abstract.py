@@ -4,6 +4,10 @@ Computed from the chapters and the claims map: one box per chapter (its number a
 how many claims of :data:`prefalign.claims.CLAIMS` its results support, by status); an arrow
 from chapter A to a later chapter B whose text cites results of A (``{prf:ref}``) at least
 :data:`MIN_CITATIONS` times, as thick as the number of citations. The build writes it as a 2× PNG next to the landing page.
+
+Its phone edition (:func:`phone_figure`, :data:`~prefalign.phone_figure.PHONE_WIDTH_PX` wide) puts
+the boxes in one column, part by part, and says in each box which earlier chapters it builds on
+(the same arrows, as text), so that nothing is drawn smaller than on the wide page.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from prefalign import claims, plotting, provenance
+from prefalign.phone_figure import PHONE_WIDTH_PX
 
 _LABEL = re.compile(r"^:label: ([\w-]+)", re.MULTILINE)
 _REF = re.compile(r"\{prf:ref\}`([\w-]+)`")
@@ -65,13 +70,24 @@ def parts(toc: Path, chapters: list[Path]) -> list[tuple[str, list[Path]]]:
     return found
 
 
-def figure(rows: list[tuple[str, list[Path]]]) -> Figure:
-    """The graphical abstract: one row of boxes per part (see :func:`parts`)."""
+def _contents(rows: list[tuple[str, list[Path]]]) -> tuple[list[Path], Counter, list[str], list[str]]:
+    """The chapters in order, the citation counts between them, and each chapter's box title
+    (number and title) and claims line (claims supported, by status)."""
     chapters = [p for _, members in rows for p in members]
     if not chapters:
         raise ValueError("rows must hold at least one chapter")
     owner, cites = connections(chapters)
     counts = tally(owner)
+    titles = [f"{k + 1}. {provenance.chapter_title(nbformat.read(p, as_version=4))}" for k, p in enumerate(chapters)]
+    status = [", ".join(f"{n} {_SHORT[s]}" for s, n in sorted(counts.get(p.stem, Counter()).items(),
+                                                              key=lambda sn: claims.STATUSES.index(sn[0])))
+              for p in chapters]
+    return chapters, cites, titles, status
+
+
+def figure(rows: list[tuple[str, list[Path]]]) -> Figure:
+    """The graphical abstract: one row of boxes per part (see :func:`parts`)."""
+    chapters, cites, titles, statuses = _contents(rows)
     plotting.set_theme()
     widest = max(len(members) for _, members in rows)
     fig, ax = plotting.subplots(aspect=min(1.2, 0.22 * len(rows) + 0.06))
@@ -86,11 +102,8 @@ def figure(rows: list[tuple[str, list[Path]]]) -> Figure:
             pos[path.stem], part_of[path.stem] = ((col + 0.5) / widest, y), row
     wrap = int(78 / widest)
     boxes = {}
-    for k, path in enumerate(chapters):
-        title = provenance.chapter_title(nbformat.read(path, as_version=4))
-        status = ", ".join(f"{n} {_SHORT[s]}" for s, n in sorted(counts.get(path.stem, Counter()).items(),
-                                                                key=lambda sn: claims.STATUSES.index(sn[0])))
-        label = "\n".join(textwrap.wrap(f"{k + 1}. {title}", wrap) + textwrap.wrap(status, wrap + 2))
+    for path, title, status in zip(chapters, titles, statuses):
+        label = "\n".join(textwrap.wrap(title, wrap) + textwrap.wrap(status, wrap + 2))
         boxes[path.stem] = ax.text(*pos[path.stem], label, ha="center", va="center", zorder=2, fontsize="small", linespacing=1.15,
                 bbox=dict(boxstyle="round,pad=0.4", fc="white", ec=colors[part_of[path.stem]], lw=1.6))
     kept = {edge: n for edge, n in cites.items() if n >= MIN_CITATIONS}
@@ -104,9 +117,50 @@ def figure(rows: list[tuple[str, list[Path]]]) -> Figure:
     return fig
 
 
-def png(rows: list[tuple[str, list[Path]]]) -> bytes:
-    """The graphical abstract as a 2× PNG (no timestamp: the same chapters give the same bytes)."""
-    fig = figure(rows)
+PHONE_WRAP = 44
+"""Characters per line of a box of the phone edition (small text in a 358 px column)."""
+
+
+def phone_figure(rows: list[tuple[str, list[Path]]]) -> Figure:
+    """The phone edition: one column of boxes under each part's name; each box adds the earlier
+    chapters it cites at least :data:`MIN_CITATIONS` times ("builds on 1, 3")."""
+    chapters, cites, titles, statuses = _contents(rows)
+    number = {p.stem: k + 1 for k, p in enumerate(chapters)}
+    plotting.set_theme()
+    colors = plotting.response_colors(len(rows))
+    items: list[tuple[str, object, int]] = []  # (text, colour, kind: 0 part name, 1 box)
+    k = 0
+    for row, (name, members) in enumerate(rows):
+        items.append((name.lower(), colors[row], 0))
+        for path in members:
+            sources = sorted(number[a] for (a, b), n in cites.items() if b == path.stem and n >= MIN_CITATIONS)
+            lines = textwrap.wrap(titles[k], PHONE_WRAP) + textwrap.wrap(statuses[k], PHONE_WRAP)
+            if sources:
+                lines.append("builds on " + ", ".join(map(str, sources)))
+            items.append(("\n".join(lines), colors[row], 1))
+            k += 1
+    line_in, gap_in = 0.17, 0.14
+    heights = [line_in + 0.08 if kind == 0 else line_in * (text.count("\n") + 1) + gap_in for text, _, kind in items]
+    width_in, height_in = PHONE_WIDTH_PX / plotting.CSS_PX_PER_INCH, sum(heights) + 0.1
+    fig = plt.figure(figsize=(width_in, height_in), dpi=plotting.CSS_PX_PER_INCH)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set(xlim=(0, width_in), ylim=(height_in, 0))
+    ax.axis("off")
+    y = 0.05
+    for (text, color, kind), h in zip(items, heights):
+        if kind == 0:
+            ax.text(0.04, y + h / 2, text, ha="left", va="center", color=color, fontweight="bold")
+        else:
+            ax.text(0.1, y + h / 2, text, ha="left", va="center", fontsize="small", linespacing=1.15,
+                    bbox=dict(boxstyle="round,pad=0.4", fc="white", ec=color, lw=1.6))
+        y += h
+    return fig
+
+
+def png(rows: list[tuple[str, list[Path]]], *, phone: bool = False) -> bytes:
+    """The graphical abstract (``phone``: its phone edition) as a 2× PNG (no timestamp: the same
+    chapters give the same bytes)."""
+    fig = phone_figure(rows) if phone else figure(rows)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=2 * plotting.CSS_PX_PER_INCH, metadata={"Software": None})
     plt.close(fig)

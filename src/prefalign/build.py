@@ -37,7 +37,7 @@ from typing import Any
 import nbformat
 import yaml
 
-from prefalign import abstract, claims, editions, provenance, repository
+from prefalign import abstract, claims, editions, provenance, repository, results_index
 
 CELL_TIMEOUT = 900
 """Seconds one cell may run before papermill aborts the chapter."""
@@ -380,7 +380,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def write_provenance(layout: Layout) -> list[dict[str, Any]]:
     """Write ``_build/figure-manifest.json`` and the fragments the status and reproducibility pages
-    include (``_generated/status.md``, ``_generated/figures.md``, ``_generated/claims.md``, the landing page's ``_generated/abstract.png``); return the manifest entries.
+    include (``_generated/status.md``, ``_generated/figures.md``, ``_generated/claims.md``, ``_generated/results.md``, the landing page's ``_generated/abstract.png`` and its phone edition ``abstract-phone.png``); return the manifest entries.
 
     Files are rewritten only when their content changes, so an unchanged build stays incremental.
     """
@@ -392,9 +392,12 @@ def write_provenance(layout: Layout) -> list[dict[str, Any]]:
     _write_if_changed(layout.generated / "status.md", provenance.status_fragment(titles, timings))
     _write_if_changed(layout.generated / "figures.md", provenance.manifest_fragment(entries))
     _write_if_changed(layout.generated / "claims.md", claims.fragment(executed))
-    picture = abstract.png(abstract.parts(layout.root / "_toc.yml", layout.chapters()))
-    if not (layout.generated / "abstract.png").exists() or (layout.generated / "abstract.png").read_bytes() != picture:
-        (layout.generated / "abstract.png").write_bytes(picture)
+    _write_if_changed(layout.generated / "results.md", results_index.fragment(executed))
+    rows = abstract.parts(layout.root / "_toc.yml", layout.chapters())
+    for name, phone in (("abstract.png", False), ("abstract-phone.png", True)):
+        picture = abstract.png(rows, phone=phone)
+        if not (layout.generated / name).exists() or (layout.generated / name).read_bytes() != picture:
+            (layout.generated / name).write_bytes(picture)
     return entries
 
 
