@@ -3,11 +3,13 @@
 Served from a local HTTP server. On every page, at desktop (1280 px) and phone (390 px) width:
 MathJax rendered (no raw TeX visible, no ``mjx-merror``), every image loaded, every figure image
 with alt text, no request leaving the site, no console error beyond a short allow-list of known
-theme messages, no horizontal overflow on the phone. Figures: at 1280 px every figure's smallest
-labels show at 9 px or more (the figure's rendered width against its design width, the 2× PNG's
-half); on the phone every figure zooms on a click to its design size. On the phone no element of
+theme messages, no horizontal overflow on the phone. Figures: at both widths every figure shows one
+image (its edition as drawn, or on the phone its phone edition), whose smallest labels show at
+9 px or more (the image's rendered width against its design width, the 2× PNG's half); on the
+phone a figure zooms on a click to its design size. On the phone no element of
 the text column is wider than its box unless it scrolls and says so (the ``prefalign-scrolls``
-cue). Every internal link resolves (file and anchor). Screenshots go to ``_build/screenshots/``.
+cue: code and wide tables), and no display equation is wider than the column at all (long
+displays are broken to fit). Every internal link resolves (file and anchor). Screenshots go to ``_build/screenshots/``.
 """
 
 from __future__ import annotations
@@ -32,9 +34,19 @@ SCREENSHOTS = ROOT / "_build" / "screenshots"
 SMALLEST_LABEL_PX = FONT_PT * 5 / 6 * CSS_PX_PER_INCH / 72  # "small" text at the design size
 MIN_LABEL_PX = 9.0
 
-FIGURES_JS = """() => [...document.querySelectorAll('.bd-article figure img')].map(i => ({
-  src: i.src.split('/').pop(), shown: i.getBoundingClientRect().width, design: i.naturalWidth / 2,
-  zoomable: i.classList.contains('prefalign-zoomable')}))"""
+# The figure images shown at the current width (each figure has its edition as drawn and its phone
+# edition; CSS shows one; the landing page's abstract is two figures, one shown), and the figures
+# that show not exactly one image.
+FIGURES_JS = """() => {
+  const shown = i => i.getClientRects().length > 0;
+  const figures = [...document.querySelectorAll('.bd-article figure')].filter(f => f.querySelector('img') && shown(f));
+  return {
+    images: figures.flatMap(f => [...f.querySelectorAll('img')].filter(shown)).map(i => ({
+      src: i.src.split('/').pop(), shown: i.getBoundingClientRect().width, design: i.naturalWidth / 2,
+      zoomable: i.classList.contains('prefalign-zoomable')})),
+    notOne: figures.filter(f => [...f.querySelectorAll('img')].filter(shown).length !== 1).map(f => f.id),
+  };
+}"""
 
 # Elements of the text column wider than their box: those that scroll must carry the cue; those
 # that do not scroll are cut or spill out of the column.
@@ -56,6 +68,11 @@ OVERFLOW_JS = """() => {
   }
   return out;
 }"""
+
+# Display equations wider than the column on the phone: long displays are broken by hand to fit.
+WIDE_EQUATIONS_JS = """() => [...document.querySelectorAll('.bd-article mjx-container[display="true"]')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1)
+  .map(e => `${(e.closest('div.math') || e).id || e.textContent.slice(0, 40)} is ${e.scrollWidth - e.clientWidth}px too wide`)"""
 
 VISIBLE_TEXT_JS = """() => {
   const skip = new Set(['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER', 'TEXTAREA']);
@@ -106,6 +123,19 @@ def _pages(html_dir: Path) -> list[str]:
     """Every content page (the root index.html is only a redirect to book/intro.html)."""
     return sorted(p.relative_to(html_dir).as_posix() for p in html_dir.rglob("*.html")
                   if p != html_dir / "index.html" and not p.relative_to(html_dir).as_posix().startswith("_"))
+
+
+def _figure_problems(rel: str, width: str, figures: dict) -> list[str]:
+    """Figures at ``width`` that show other than one image, labels under :data:`MIN_LABEL_PX`
+    (the figure's rendered width against its design width), or no click-to-zoom."""
+    problems = [f"{rel}: figure {f} shows other than one image at {WIDTHS[width]}px" for f in figures["notOne"]]
+    for fig in figures["images"]:
+        label = SMALLEST_LABEL_PX * fig["shown"] / fig["design"]
+        if label < MIN_LABEL_PX:
+            problems.append(f"{rel}: {fig['src']} labels show at {label:.1f}px at {WIDTHS[width]}px (< {MIN_LABEL_PX})")
+        if not fig["zoomable"]:
+            problems.append(f"{rel}: {fig['src']} does not zoom on a click")
+    return problems
 
 
 def test_root_redirects_to_the_intro(built_book):
@@ -174,12 +204,7 @@ def test_every_page_renders_offline(site, browser):
                 problems.append(f"{rel}: image did not load: {img['src']}")
             if img["fig"] and len(img["alt"].strip()) < 20:
                 problems.append(f"{rel}: figure image without alt text: {img['src']}")
-        for fig in page.evaluate(FIGURES_JS):
-            label = SMALLEST_LABEL_PX * fig["shown"] / fig["design"]
-            if label < MIN_LABEL_PX:
-                problems.append(f"{rel}: {fig['src']} labels show at {label:.1f}px at {WIDTHS['desktop']}px (< {MIN_LABEL_PX})")
-            if not fig["zoomable"]:
-                problems.append(f"{rel}: {fig['src']} does not zoom on a click")
+        problems += _figure_problems(rel, "desktop", page.evaluate(FIGURES_JS))
         name = rel.replace("/", "__")[:-5]
         page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
         page.set_viewport_size({"width": WIDTHS["phone"], "height": 900})
@@ -188,8 +213,10 @@ def test_every_page_renders_offline(site, browser):
         if overflow > 1:
             problems.append(f"{rel}: page is {overflow}px wider than a {WIDTHS['phone']}px screen")
         problems += [f"{rel} at {WIDTHS['phone']}px: {p}" for p in page.evaluate(OVERFLOW_JS)[:10]]
-        if page.locator(".bd-article figure img").count():
-            page.locator(".bd-article figure img").first.click()
+        problems += [f"{rel} at {WIDTHS['phone']}px: equation {p}" for p in page.evaluate(WIDE_EQUATIONS_JS)]
+        problems += _figure_problems(rel, "phone", page.evaluate(FIGURES_JS))
+        if page.locator(".bd-article figure img:visible").count():
+            page.locator(".bd-article figure img:visible").first.click()
             zoomed = page.evaluate("() => { const i = document.querySelector('.prefalign-zoom img');"
                                    " return i && i.getBoundingClientRect().width / (i.naturalWidth / 2); }")
             if not zoomed or zoomed < 0.999:

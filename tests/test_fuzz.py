@@ -45,10 +45,12 @@ FIXTURE = Path(__file__).resolve().parent / "data" / "helpsteer_fixture.jsonl"
 
 SKIP_MODULES = {"prefalign.build", "prefalign.cli", "prefalign.__main__", "prefalign.notebook", "prefalign.provenance",
                 "prefalign.figures", "prefalign.figure_links", "prefalign.plotting", "prefalign.abstract", "prefalign.claims",
-                "prefalign.editions", "prefalign.formatting", "prefalign.printing", "prefalign.repository"}
+                "prefalign.editions", "prefalign.formatting", "prefalign.printing", "prefalign.repository",
+                "prefalign.phone_figure", "prefalign.figure_renderer", "prefalign.results_index"}
 """The build's machinery, not the mathematics: these modules run papermill and Sphinx, write files,
 and take Sphinx applications, notebooks, file paths and matplotlib axes rather than numbers (the
-editions, the PDF, the claims map and graphical abstract, the formatter and the repository address)."""
+editions, the PDF, the claims map and graphical abstract, the formatter and the repository address,
+the figures' phone editions and their renderer, the index of results)."""
 
 HELPER_MODULES = {"prefalign.validation", "prefalign.problem"}
 """The validators themselves: their ``name`` argument is the caller's argument name, not user input.

@@ -137,6 +137,8 @@ def test_book_shows_each_figure_once_where_its_directive_is(built_book, manifest
         assert not inline, f"{chapter}: {len(inline)} figure(s) also shown inline under their code cell"
         labels = [e["label"] for e in manifest if e["chapter"] == chapter]
         for label in labels:
-            assert len(soup.select(f'figure[id="{label}"] img')) == 1, f"{chapter}: {label}"
+            images = soup.select(f'figure[id="{label}"] img')  # as drawn, and its phone edition
+            assert [img.get("class") for img in images] == [["prefalign-wide"], ["prefalign-phone"]], f"{chapter}: {label}"
+            assert images[0]["alt"] == images[1]["alt"] and images[0]["src"] != images[1]["src"]
         sources = [img["src"] for img in soup.select("figure img")]
         assert len(sources) == len(set(sources)), f"{chapter}: an image appears twice"

@@ -17,6 +17,8 @@ import matplotlib.pyplot as plt
 import nbformat
 from matplotlib.figure import Figure
 
+from prefalign import phone_figure
+
 _RECORD = "application/papermill.record/"
 
 
@@ -38,15 +40,17 @@ def glue_text(name: str, value: str) -> None:
     glue(name, value, display=False)
 
 
-def glue_figure(name: str, fig: Figure) -> None:
+def glue_figure(name: str, fig: Figure, *, order: phone_figure.Order = "rows") -> None:
     """Glue ``fig`` for a ``{glue:figure}`` directive, display it (PNG) and close it.
 
     The display is the notebook's own output (seen in any Jupyter front end); the book hides it
-    (:func:`read_for_book`) and shows the figure where the directive is.
+    (:func:`read_for_book`) and shows the figure where the directive is. The output carries the
+    figure's phone edition (:func:`prefalign.phone_figure.for_phone`, panels restacked in
+    ``order``), which the book shows on narrow screens.
     """
     from myst_nb import glue
 
-    glue(name, fig, display=True)
+    glue(name, phone_figure.bundle(fig, order=order), display=True)
     plt.close(fig)
 
 
