@@ -102,14 +102,14 @@ def test_panel_aspect_is_kept_within_bounds():
 
 def test_long_labels_wrap_outside_mathtext():
     fig, ax = plotting.subplots(aspect=0.4)
-    long = r"mass on the top two responses of the chosen sampler, $a = \mu_1 + \mu_2$, for each pair"
+    math = r"$\pi_1 + \pi_2 + \pi_3 + \pi_4 + \pi_5 + \pi_6 + \pi_7 + \pi_8$"  # longer source than a line
+    long = f"mass that the chosen sampler puts on the top eight responses, {math}, for each pair"
     ax.set_xlabel(long)
     ax.set_ylabel("entropy of the fixed point after many rounds (nats)")
     phone = for_phone(fig)
     label = phone.axes[0].get_xlabel()
     assert "\n" in label and label.replace("\n", " ") == long
-    assert r"$a = \mu_1 + \mu_2$" in label.split("\n")[-2] + label.split("\n")[-1]
-    assert all(line.count("$") % 2 == 0 for line in label.split("\n"))
+    assert any(math in line for line in label.split("\n"))  # one line holds the whole formula
     assert "\n" in phone.axes[0].get_ylabel()
     phone_figure._png(phone)  # mathtext of every line parses
     plt.close(fig)

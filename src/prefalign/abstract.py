@@ -118,7 +118,7 @@ def figure(rows: list[tuple[str, list[Path]]]) -> Figure:
 
 
 PHONE_WRAP = 44
-"""Characters per line of a box of the phone edition (small text in a 358 px column)."""
+"""Characters per line of a box of the phone edition (body-size text in a 358 px column)."""
 
 
 def phone_figure(rows: list[tuple[str, list[Path]]]) -> Figure:
@@ -134,12 +134,12 @@ def phone_figure(rows: list[tuple[str, list[Path]]]) -> Figure:
         items.append((name.lower(), colors[row], 0))
         for path in members:
             sources = sorted(number[a] for (a, b), n in cites.items() if b == path.stem and n >= MIN_CITATIONS)
-            lines = textwrap.wrap(titles[k], PHONE_WRAP) + textwrap.wrap(statuses[k], PHONE_WRAP)
+            lines = [line for text in (titles[k], statuses[k]) for line in textwrap.wrap(text, PHONE_WRAP, break_on_hyphens=False)]
             if sources:
                 lines.append("builds on " + ", ".join(map(str, sources)))
             items.append(("\n".join(lines), colors[row], 1))
             k += 1
-    line_in, gap_in = 0.17, 0.14
+    line_in, gap_in = 0.2, 0.12
     heights = [line_in + 0.08 if kind == 0 else line_in * (text.count("\n") + 1) + gap_in for text, _, kind in items]
     width_in, height_in = PHONE_WIDTH_PX / plotting.CSS_PX_PER_INCH, sum(heights) + 0.1
     fig = plt.figure(figsize=(width_in, height_in), dpi=plotting.CSS_PX_PER_INCH)
@@ -151,7 +151,7 @@ def phone_figure(rows: list[tuple[str, list[Path]]]) -> Figure:
         if kind == 0:
             ax.text(0.04, y + h / 2, text, ha="left", va="center", color=color, fontweight="bold")
         else:
-            ax.text(0.1, y + h / 2, text, ha="left", va="center", fontsize="small", linespacing=1.15,
+            ax.text(0.1, y + h / 2, text, ha="left", va="center", linespacing=1.15,
                     bbox=dict(boxstyle="round,pad=0.4", fc="white", ec=color, lw=1.6))
         y += h
     return fig
