@@ -59,9 +59,9 @@ def test_fragment_gives_each_result_its_checks_verdict_and_claims(tmp_path):
     theorem, definition = rows[2], rows[3]
     n_claims = sum(label in c.results for c in claims.CLAIMS)
     assert f"{{prf:ref}}`{label}`" in theorem and "Closed form" in theorem
-    assert "{ref}`1 of 2 pass ✗ <sec-setting-checks>`" in theorem
+    assert "**1 of 2 pass** ✗ ({ref}`setting <sec-setting-checks>`)" in theorem
     assert f"{{ref}}`{n_claims} <claims-map>`" in theorem and n_claims >= 1
-    assert "{prf:ref}`def-demo-sampler`" in definition and "none" in definition and definition.endswith("—\n```\n")
+    assert "{prf:ref}`def-demo-sampler`" in definition and "no check" in definition and definition.endswith("—\n```\n")
 
 
 def test_the_index_is_in_the_navigation():
@@ -77,7 +77,7 @@ def test_phone_abstract_says_in_text_what_the_arrows_draw():
     rows = abstract.parts(ROOT / "_toc.yml", build.Layout(ROOT).chapters())
     chapters = [p for _, members in rows for p in members]
     _, cites = abstract.connections(chapters)
-    fig = abstract.phone_figure(rows)
+    fig = abstract.phone_edition(rows)
     boxes = [t.get_text() for t in fig.axes[0].texts if t.get_bbox_patch() is not None]
     assert len(boxes) == len(chapters)
     number = {p.stem: k + 1 for k, p in enumerate(chapters)}

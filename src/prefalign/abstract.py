@@ -5,7 +5,7 @@ how many claims of :data:`prefalign.claims.CLAIMS` its results support, by statu
 from chapter A to a later chapter B whose text cites results of A (``{prf:ref}``) at least
 :data:`MIN_CITATIONS` times, as thick as the number of citations. The build writes it as a 2× PNG next to the landing page.
 
-Its phone edition (:func:`phone_figure`, :data:`~prefalign.phone_figure.PHONE_WIDTH_PX` wide) puts
+Its phone edition (:func:`phone_edition`, :data:`~prefalign.phone_figure.PHONE_WIDTH_PX` wide) puts
 the boxes in one column, part by part, and says in each box which earlier chapters it builds on
 (the same arrows, as text), so that nothing is drawn smaller than on the wide page.
 """
@@ -121,7 +121,7 @@ PHONE_WRAP = 44
 """Characters per line of a box of the phone edition (body-size text in a 358 px column)."""
 
 
-def phone_figure(rows: list[tuple[str, list[Path]]]) -> Figure:
+def phone_edition(rows: list[tuple[str, list[Path]]]) -> Figure:
     """The phone edition: one column of boxes under each part's name; each box adds the earlier
     chapters it cites at least :data:`MIN_CITATIONS` times ("builds on 1, 3")."""
     chapters, cites, titles, statuses = _contents(rows)
@@ -160,7 +160,7 @@ def phone_figure(rows: list[tuple[str, list[Path]]]) -> Figure:
 def png(rows: list[tuple[str, list[Path]]], *, phone: bool = False) -> bytes:
     """The graphical abstract (``phone``: its phone edition) as a 2× PNG (no timestamp: the same
     chapters give the same bytes)."""
-    fig = phone_figure(rows) if phone else figure(rows)
+    fig = phone_edition(rows) if phone else figure(rows)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=2 * plotting.CSS_PX_PER_INCH, metadata={"Software": None})
     plt.close(fig)

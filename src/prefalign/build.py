@@ -372,10 +372,11 @@ def stage(layout: Layout) -> None:
             path.unlink()
 
 
-def _write_if_changed(path: Path, text: str) -> None:
-    if not path.exists() or path.read_text() != text:
+def _write_if_changed(path: Path, content: str | bytes) -> None:
+    data = content.encode() if isinstance(content, str) else content
+    if not path.exists() or path.read_bytes() != data:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_bytes(data)
 
 
 def write_provenance(layout: Layout) -> list[dict[str, Any]]:
@@ -394,10 +395,8 @@ def write_provenance(layout: Layout) -> list[dict[str, Any]]:
     _write_if_changed(layout.generated / "claims.md", claims.fragment(executed))
     _write_if_changed(layout.generated / "results.md", results_index.fragment(executed))
     rows = abstract.parts(layout.root / "_toc.yml", layout.chapters())
-    for name, phone in (("abstract.png", False), ("abstract-phone.png", True)):
-        picture = abstract.png(rows, phone=phone)
-        if not (layout.generated / name).exists() or (layout.generated / name).read_bytes() != picture:
-            (layout.generated / name).write_bytes(picture)
+    _write_if_changed(layout.generated / "abstract.png", abstract.png(rows))
+    _write_if_changed(layout.generated / "abstract-phone.png", abstract.png(rows, phone=True))
     return entries
 
 

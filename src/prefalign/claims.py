@@ -158,6 +158,17 @@ def chapter_results(executed: Iterable[Path]) -> dict[str, list[dict]]:
     return by_label
 
 
+def checks_verdict(rows: list[dict]) -> str:
+    """The verdict of some check rows (from :func:`chapter_results`) as MyST: how many pass, a ✗
+    if one fails, and links to the checks sections of the chapters that ran them."""
+    if not rows:
+        return "no check"
+    passed = sum(row["passed"] for row in rows)
+    sections = sorted({(row["chapter"], row["section"]) for row in rows})
+    links = ", ".join(f"{{ref}}`{c} <{sec}>`" if sec else c for c, sec in sections)
+    return f"**{passed} of {len(rows)} pass**" + ("" if passed == len(rows) else " ✗") + f" ({links})"
+
+
 def _result_ref(label: str) -> str:
     if label.split("-", 1)[0] in PROOF_PREFIXES:
         return f"{{prf:ref}}`{label}`"
@@ -167,18 +178,11 @@ def _result_ref(label: str) -> str:
 def fragment(executed: Iterable[Path]) -> str:
     """The claims map as MyST: one card-like table row per claim (see the module docstring)."""
     by_label = chapter_results(executed)
-    lines = ["```{list-table}", ":header-rows: 1", ":class: prefalign-claims", ":widths: 30 22 22 12 14", "",
+    lines = ["```{list-table}", ":header-rows: 1", ":class: prefalign-cards prefalign-claims", ":widths: 30 22 22 12 14", "",
              "* - Claim\n  - The book's results\n  - Checks (verdict of this build)\n  - Figures\n  - Status"]
     for claim in CLAIMS:
         results = ", ".join(_result_ref(label) for label in claim.results) or "none"
-        rows = [row for label in claim.results for row in by_label.get(label, [])]
-        passed = sum(row["passed"] for row in rows)
-        if rows:
-            sections = sorted({(row["chapter"], row["section"]) for row in rows})
-            links = ", ".join(f"{{ref}}`{c} <{sec}>`" if sec else c for c, sec in sections)
-            verdict = f"**{passed} of {len(rows)} pass**" + ("" if passed == len(rows) else " ✗") + f" ({links})"
-        else:
-            verdict = "no check"
+        verdict = checks_verdict([row for label in claim.results for row in by_label.get(label, [])])
         figures = ", ".join(f"{{numref}}`{f}`" for f in claim.figures) or "none"
         status = f"**{claim.status}**" + (f": {claim.qualifier}" if claim.qualifier else "")
         source = "" if claim.source == "paper" else " *(the book's addition)*"

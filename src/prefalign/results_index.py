@@ -3,7 +3,7 @@ of the chapters, chapter by chapter in book order.
 
 Each result is listed under the name the reader sees (``{prf:ref}`` renders "Theorem 2.1"), with
 its title, its numerical checks and their verdict in this build (read from the executed chapters'
-checks tables, as the claims map does), and how many claims of the claims map it supports.
+checks tables and written as on the claims map: a result's checks may run in several chapters), and how many claims of the claims map it supports.
 :func:`fragment` renders it as MyST; the build writes it into the index page, which the navigation
 lists, so the index is generated from the chapters and cannot drift from them.
 """
@@ -65,15 +65,10 @@ def fragment(executed: Iterable[Path]) -> str:
         if not found:
             continue
         lines += [f"## {provenance.chapter_title(nb)}", "", "```{list-table}", ":header-rows: 1",
-                  ":class: prefalign-results", ":widths: 22 44 20 14", "", "* - Result\n  - Title\n  - Checks (this build)\n  - Claims"]
+                  ":class: prefalign-cards prefalign-results", ":widths: 22 44 20 14", "", "* - Result\n  - Title\n  - Checks (this build)\n  - Claims"]
         for r in found:
-            rows = checks.get(r.label, [])
-            passed = sum(row["passed"] for row in rows)
-            verdict = "none" if not rows else f"{passed} of {len(rows)} pass" + ("" if passed == len(rows) else " ✗")
-            if rows and rows[0]["section"]:
-                verdict = f"{{ref}}`{verdict} <{rows[0]['section']}>`"
             n = supports.get(r.label, 0)
-            lines.append("* - " + "\n  - ".join([f"{{prf:ref}}`{r.label}`", r.title or "—", verdict,
+            lines.append("* - " + "\n  - ".join([f"{{prf:ref}}`{r.label}`", r.title or "—", claims.checks_verdict(checks.get(r.label, [])),
                                                   f"{{ref}}`{n} <claims-map>`" if n else "—"]))
         lines += ["```", ""]
     return "\n".join(lines)

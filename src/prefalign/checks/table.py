@@ -73,7 +73,7 @@ class ChecksTable:
                 f"`{float(r.tolerance)!r}`", escape_markdown(r.relation),
                 escape_markdown(AGAINST.get(r.against, "not stated") if r.against else "not stated")]))
         text = "\n".join([
-            "```{list-table}", ":header-rows: 1", ":class: prefalign-checks", ":widths: 18 42 18 12 10", "",
+            "```{list-table}", ":header-rows: 1", ":class: prefalign-cards prefalign-checks", ":widths: 18 42 18 12 10", "",
             "* - Result\n  - What is compared\n  - Measured vs expected\n  - Against\n  - Verdict",
             *rows, "```", "",
             "````{dropdown} Every number at full precision", "```{list-table}", ":header-rows: 1",
